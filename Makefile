@@ -1,0 +1,41 @@
+# Front door: `make demo` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo demo-quick test test-unit lint format clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install (a no-op when nothing changed)
+
+demo: $(STAMP) ## Run the whole pipeline on the embedded defaults (synthetic market + Dominick's OJ)
+	$(BIN)/pricing demo
+	$(BIN)/pricing demo --dataset oj
+
+demo-quick: $(STAMP) ## Small, fast smoke run of the demo
+	$(BIN)/pricing demo --quick
+
+test: $(STAMP) ## Run the whole test suite (unit, integration with real services, e2e)
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP) ## Unit tests only (no services)
+	$(BIN)/python -m pytest tests/unit
+
+lint: $(STAMP) ## Ruff lint + format check, mypy
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+clean: ## Remove generated state (.pricing homes), keep .venv
+	rm -rf .pricing .pricing-* bench/results/*.tmp

@@ -1,0 +1,20 @@
+"""The ``pricing`` command: one entry point for every stage of the platform."""
+
+from __future__ import annotations
+
+import typer
+
+from pricing.cli import data, demo, store
+
+app = typer.Typer(
+    help="Dynamic pricing platform: data, features, Feast store, snapshots, demo.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(store.features_app, name="features")
+app.add_typer(store.store_app, name="store")
+app.add_typer(store.snapshot_app, name="snapshot")
+app.command("demo")(demo.demo)
+
+__all__ = ["app"]

@@ -1,0 +1,67 @@
+"""Shared CLI plumbing: one console, the ``--json`` convention, clear errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from pricing.settings import Settings, get_settings
+
+console = Console(highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JSON_OPTION = typer.Option("--json", help="Print the figures as one JSON object last.")
+
+
+def settings() -> Settings:
+    """Settings with library side effects that belong to the CLI (env, warnings, logs)."""
+    current = get_settings()
+    current.export_environment()
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message="(Saving|Retrieving) datasets? is an experimental")
+    for noisy in ("feast", "dask", "distributed"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return current
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """The ``--json`` contract: the LAST line of stdout is one JSON object."""
+    sys.stdout.flush()
+    print(json.dumps(payload, default=str), flush=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the platform's expected errors into a message on stderr and a non-zero exit."""
+    from pricing.clock import ClockError
+    from pricing.data.grain import GrainError
+    from pricing.data.loaders import LoadError
+    from pricing.data.mapping import MappingError
+    from pricing.data.synthetic import HomeNotEmptyError
+    from pricing.data.validation import ValidationError
+    from pricing.features.build import NoDataError
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            fail(str(exc), code=2)
+        except (GrainError, MappingError, LoadError) as exc:
+            fail(str(exc), code=2)
+        except (NoDataError, ClockError, HomeNotEmptyError) as exc:
+            fail(str(exc), code=1)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,145 @@
+"""``pricing features | store | snapshot``: the Feast spine from the command line."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pricing.cli.common import JSON_OPTION, console, emit_json, friendly_errors, settings
+
+features_app = typer.Typer(help="Feature engineering.", no_args_is_help=True)
+store_app = typer.Typer(
+    help="Feast feature store: apply, materialize, online.", no_args_is_help=True
+)
+snapshot_app = typer.Typer(help="Training snapshots (Feast saved datasets).", no_args_is_help=True)
+
+
+@features_app.command("build")
+@friendly_errors
+def features_build(
+    engine: Annotated[str, typer.Option(help="Feature engine: pandas.")] = "pandas",
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Compute the batch feature tables that Feast's sources read."""
+    from pricing.features.build import build_features
+
+    cfg = settings()
+    with console.status(f"building features ({engine})"):
+        result = build_features(cfg, engine)
+    for view, rows in result.rows.items():
+        console.print(f"{view}: {rows} rows")
+    if json_out:
+        emit_json({"engine": result.engine, "grain": result.grain, "rows": result.rows})
+
+
+@store_app.command("apply")
+@friendly_errors
+def store_apply(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
+    """Register entities, feature views and feature services in the home's registry."""
+    from pricing.store.ops import apply
+
+    cfg = settings()
+    with console.status("feast apply"):
+        names = apply(cfg)
+    console.print(f"applied to project {cfg.feast_project}: {', '.join(names)}")
+    if json_out:
+        emit_json({"project": cfg.feast_project, "applied": names})
+
+
+@store_app.command("materialize")
+@friendly_errors
+def store_materialize(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
+    """Load the online store incrementally up to PRICING_AS_OF."""
+    from pricing.store.ops import materialize
+
+    cfg = settings()
+    with console.status(f"materializing to {cfg.online_store}"):
+        result = materialize(cfg)
+    console.print(f"materialized {', '.join(result.views)} up to {result.end.isoformat()}")
+    if json_out:
+        emit_json(
+            {"end": result.end.isoformat(), "views": result.views, "online_store": cfg.online_store}
+        )
+
+
+@store_app.command("online")
+@friendly_errors
+def store_online(
+    product_ids: Annotated[list[str], typer.Argument(help="Product ids to read.")],
+    location: Annotated[str, typer.Option(help="Location id.")] = "all",
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Print the online features of products (base features; model outputs once they exist)."""
+    from pricing.store.ops import online_features
+
+    frame = online_features(settings(), product_ids, location)
+    table = Table("feature", *frame["product_id"].astype(str))
+    for column in frame.columns:
+        if column not in ("product_id", "location_id"):
+            table.add_row(column, *(_fmt(v) for v in frame[column]))
+    console.print(table)
+    if json_out:
+        records = [
+            {k: (None if _missing(v) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
+        emit_json({"features": records})
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _fmt(value: object) -> str:
+    if _missing(value):
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@snapshot_app.command("create")
+@friendly_errors
+def snapshot_create(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
+    """Point-in-time training data over pricing_features_v1, saved and content-hashed."""
+    from pricing.store.snapshots import create_snapshot
+
+    with console.status("get_historical_features"):
+        info = create_snapshot(settings())
+    console.print(f"snapshot {info.snapshot}: {info.rows} rows, sha256 {info.hash[:16]}...")
+    if json_out:
+        emit_json(info.as_dict())
+
+
+@snapshot_app.command("list")
+@friendly_errors
+def snapshot_list(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
+    """Snapshots in the home's registry, oldest first."""
+    from pricing.store.snapshots import list_snapshots
+
+    rows = list_snapshots(settings())
+    table = Table("snapshot", "rows", "as_of", "created_at")
+    for row in rows:
+        table.add_row(
+            row["snapshot"], row.get("rows", ""), row.get("as_of", ""), row.get("created_at", "")
+        )
+    console.print(table)
+    if json_out:
+        emit_json({"snapshots": rows})
+
+
+@snapshot_app.command("show")
+@friendly_errors
+def snapshot_show(
+    snapshot: Annotated[str, typer.Argument(help="Snapshot id (snap_...).")],
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """One snapshot's metadata: features, time range, hash, path."""
+    from pricing.store.snapshots import show_snapshot
+
+    info = show_snapshot(settings(), snapshot)
+    for key, value in info.items():
+        console.print(f"{key}: {value}")
+    if json_out:
+        emit_json(info)

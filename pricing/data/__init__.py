@@ -1,0 +1,1 @@
+"""Canonical data: schemas, loaders, validation, ingestion and real-data adapters."""

@@ -1,0 +1,42 @@
+"""Store a generated market in a home: canonical tables, the seed's sample format, truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pricing.data.home import HomeData, write_parquet_atomic
+from pricing.data.ingest import IngestSummary, store_batch
+from pricing.market.generate import generate_market
+from pricing.settings import Settings
+
+
+class HomeNotEmptyError(RuntimeError):
+    """Refuse to replace a home's data unless asked to."""
+
+
+@dataclass(frozen=True)
+class GeneratedFiles:
+    summary: IngestSummary
+    seed_csv: str
+    truth: str
+
+
+def generate_into_home(
+    settings: Settings, products: int, days: int, seed: int, overwrite: bool = False
+) -> GeneratedFiles:
+    """Generate a market and make it the home's data (replacing it only with ``overwrite``)."""
+    home = HomeData(settings.data_dir)
+    if home.exists() and not overwrite:
+        raise HomeNotEmptyError(
+            f"{settings.home_dir} already holds data; pass --overwrite to replace it with a "
+            "generated market, or use another PRICING_HOME"
+        )
+    market = generate_market(products, days, seed)
+    summary = store_batch(home, market.batch, source=f"generated:seed={seed}", replace=True)
+    out = settings.generated_dir
+    out.mkdir(parents=True, exist_ok=True)
+    seed_csv = out / "sales_seed_format.csv"
+    market.seed_format.to_csv(seed_csv, index=False)
+    truth = out / "ground_truth.parquet"
+    write_parquet_atomic(market.truth, truth)
+    return GeneratedFiles(summary, str(seed_csv), str(truth))

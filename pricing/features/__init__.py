@@ -1,0 +1,1 @@
+"""Feature engineering: pure functions over canonical tables, one frame per feature view."""

@@ -1,0 +1,132 @@
+"""One settings object for the whole platform (env prefix ``PRICING_``, ``.env`` support).
+
+Everything the platform generates lives under ``home``; hosts and URLs come from here, never
+from literals elsewhere. Read it through :func:`get_settings`, never at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform configuration; every field maps to ``PRICING_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PRICING_", env_file=".env", extra="forbid", validate_default=True
+    )
+
+    home: Path = Field(
+        Path(".pricing"),
+        description="Root of all generated state: data, features, Feast registry and online store, "
+        "model store (unless BENTOML_HOME is set), reports, request logs.",
+    )
+    as_of: str = Field(
+        "latest",
+        description="The platform's clock: 'latest' (last event time in the home's data), 'now' "
+        "(live deployments) or an ISO timestamp.",
+    )
+    online_store: Literal["sqlite", "redis"] = Field(
+        "sqlite", description="Feast online store backend."
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="redis://host:port/db URL of the Redis online store (translated for Feast).",
+    )
+    registry: Literal["file", "sql"] = Field("file", description="Feast registry backend.")
+    registry_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        description="SQLAlchemy-style URL of the SQL registry (used when registry='sql').",
+    )
+    offline_store: Literal["file", "spark"] = Field(
+        "file", description="Feast offline store: local Parquet files or Spark."
+    )
+    spark_master: str = Field(
+        "local[*]", description="Spark master URL for the Spark engine/store."
+    )
+    seed: int = Field(42, description="Default random seed for generators and training.")
+
+    @field_validator("as_of")
+    @classmethod
+    def _check_as_of(cls, value: str) -> str:
+        if value in ("latest", "now"):
+            return value
+        import pandas as pd
+
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"PRICING_AS_OF must be 'latest', 'now' or a timestamp, got {value!r}"
+            ) from exc
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not re.match(r"^rediss?://[^/:]+(:\d+)?(/\d+)?$", value):
+            raise ValueError(
+                f"PRICING_REDIS_URL must look like redis://host:port/db, got {value!r}"
+            )
+        return value
+
+    @property
+    def home_dir(self) -> Path:
+        """Absolute home; created on first use by the code that writes into it."""
+        return self.home.expanduser().resolve()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home_dir / "data"
+
+    @property
+    def features_dir(self) -> Path:
+        return self.home_dir / "features"
+
+    @property
+    def feast_dir(self) -> Path:
+        return self.home_dir / "feature_repo"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.home_dir / "snapshots"
+
+    @property
+    def generated_dir(self) -> Path:
+        return self.home_dir / "generated"
+
+    @property
+    def bentoml_home(self) -> Path:
+        return Path(os.environ.get("BENTOML_HOME") or self.home_dir / "bentoml")
+
+    @property
+    def feast_project(self) -> str:
+        """Feast project (and so Redis key prefix) derived from the home: two homes never share."""
+        digest = hashlib.sha256(str(self.home_dir).encode()).hexdigest()[:10]
+        return f"pricing_{digest}"
+
+    def feast_redis_connection(self) -> str:
+        """Translate ``redis://host:port/db`` into Feast's ``host:port,db=N`` form."""
+        match = re.match(r"^(rediss?)://([^/:]+)(?::(\d+))?(?:/(\d+))?$", self.redis_url)
+        assert match, self.redis_url  # guaranteed by the validator
+        scheme, host, port, db = match.groups()
+        conn = f"{host}:{port or 6379},db={db or 0}"
+        return conn + (",ssl=true" if scheme == "rediss" else "")
+
+    def export_environment(self) -> None:
+        """Point libraries that read their own env vars (BentoML) into the home."""
+        os.environ.setdefault("BENTOML_HOME", str(self.home_dir / "bentoml"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and ``.env``."""
+    return Settings()

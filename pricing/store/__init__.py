@@ -1,0 +1,1 @@
+"""Feast access: configuration, definitions, operations and training snapshots."""

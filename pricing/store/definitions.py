@@ -1,0 +1,119 @@
+"""Feast objects for one home: entities, batch sources, feature views, feature services.
+
+Feast entities take one join key each, so the ``product_location`` key is the pair of
+entities ``product`` x ``location`` on every view. Field descriptions are the feature
+catalogue; ``feature_repo/`` exposes the same objects to the ``feast`` CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast.types import Float64
+
+from pricing.data.grain import ttl_periods
+from pricing.settings import Settings
+
+BASE_SERVICE = "pricing_features_v1"
+OWNER = "pricing-platform"
+
+#: view -> {feature: description}; the one catalogue of batch features.
+FEATURES: dict[str, dict[str, str]] = {
+    "sales_stats": {
+        "units_ma7": "Mean units sold over the last 7 periods (observed periods only).",
+        "units_ma28": "Mean units sold over the last 28 periods (observed periods only).",
+        "revenue_ma7": "Mean revenue over the last 7 periods.",
+        "revenue_ma28": "Mean revenue over the last 28 periods.",
+        "units_trend": "units_ma7 / units_ma28 - 1: recent momentum of demand.",
+        "last_units": "Units sold in the period just ended (NaN if unobserved).",
+        "last_price": "Shelf price in effect in the period just ended.",
+        "price_change": "Relative price change versus the period before (0.1 = +10%).",
+        "periods_since_price_change": "Periods since our price last changed.",
+        "last_promo": "Promotion intensity in the period just ended (0..1).",
+        "observed_share28": "Share of the last 28 periods with observed sales (gaps masked).",
+    },
+    "inventory_stats": {
+        "on_hand": "Units on hand at the end of the period.",
+        "inbound": "Units received during the period.",
+        "days_of_cover": "Days the stock on hand lasts at the recent 7-period sales rate.",
+    },
+    "competitor_stats": {
+        "competitor_min_price": "Lowest rival price seen in the period.",
+        "competitor_mean_price": "Mean rival price seen in the period.",
+        "competitor_count": "Number of rival prices seen in the period.",
+        "price_gap_ratio": "Our price / lowest rival price (1.0 = matched, >1 = above).",
+    },
+}
+#: How many periods a feature row stays valid (covers gaps in weekly real data).
+TTL_PERIODS = {"sales_stats": 8, "inventory_stats": 8, "competitor_stats": 8}
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything ``pricing store apply`` registers."""
+
+    entities: list[Entity]
+    views: dict[str, FeatureView]
+    services: dict[str, FeatureService]
+
+    def objects(self) -> list[Any]:
+        return [*self.entities, *self.views.values(), *self.services.values()]
+
+
+def _source(settings: Settings, view: str) -> Any:
+    path = str(settings.features_dir / f"{view}.parquet")
+    common = {
+        "name": f"{view}_source",
+        "timestamp_field": "event_timestamp",
+        "created_timestamp_column": "created_timestamp",
+        "description": f"Batch aggregates for {view}, stamped at the end of each period.",
+    }
+    if settings.offline_store == "spark":
+        from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import (
+            SparkSource,
+        )
+
+        return SparkSource(path=path, file_format="parquet", **common)
+    return FileSource(path=path, **common)
+
+
+def build_definitions(settings: Settings, grain: str) -> Definitions:
+    """Declarative Feast objects for this home; ttl counted in periods of its grain."""
+    product = Entity(
+        name="product",
+        join_keys=["product_id"],
+        value_type=ValueType.STRING,
+        description="A sellable product (SKU or brand-size).",
+        tags={"owner": OWNER},
+    )
+    location = Entity(
+        name="location",
+        join_keys=["location_id"],
+        value_type=ValueType.STRING,
+        description="Store, zone or channel where a price is set ('all' when there is one).",
+        tags={"owner": OWNER},
+    )
+    views = {
+        view: FeatureView(
+            name=view,
+            entities=[product, location],
+            ttl=timedelta(seconds=ttl_periods(grain, TTL_PERIODS[view]).total_seconds()),
+            schema=[Field(name=n, dtype=Float64, description=d) for n, d in fields.items()],
+            source=_source(settings, view),
+            online=True,
+            description=f"{view.replace('_', ' ')} per product and location, {grain} grain.",
+            tags={"owner": OWNER, "grain": grain, "layer": "batch"},
+            owner=OWNER,
+        )
+        for view, fields in FEATURES.items()
+    }
+    base = FeatureService(
+        name=BASE_SERVICE,
+        features=list(views.values()),
+        description="Base features: what training snapshots read (version 1).",
+        tags={"owner": OWNER, "version": "1"},
+    )
+    return Definitions([product, location], views, {BASE_SERVICE: base})

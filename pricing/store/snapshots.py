@@ -1,0 +1,174 @@
+"""Training snapshots: point-in-time correct features persisted as Feast saved datasets.
+
+An entity row is a period's START (the moment a price is set for it), so the join only sees
+aggregates stamped at or before that moment. The label columns (units_sold, price, promo,
+stockout) ride along. Rows are sorted deterministically and content-hashed; the id derives
+from the hash, so the same features always give the same snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
+
+from pricing.clock import resolve_as_of
+from pricing.data.home import HomeData, write_parquet_atomic
+from pricing.data.schemas import KEY
+from pricing.features.calendar import calendar_features
+from pricing.settings import Settings
+from pricing.store.config import open_store
+from pricing.store.definitions import BASE_SERVICE
+
+LABELS = ["units_sold", "price", "promo", "stockout"]
+
+
+class FrameRetrievalJob(RetrievalJob):
+    """A retrieval job over an already computed (sorted) frame, so Feast persists exactly it."""
+
+    def __init__(self, frame: pd.DataFrame, metadata: RetrievalMetadata) -> None:
+        self._frame = frame
+        self._metadata = metadata
+
+    @property
+    def full_feature_names(self) -> bool:
+        return False
+
+    @property
+    def on_demand_feature_views(self) -> list:
+        return []
+
+    @property
+    def metadata(self) -> RetrievalMetadata:
+        return self._metadata
+
+    def _to_df_internal(self, timeout: int | None = None) -> pd.DataFrame:
+        return self._frame.copy()
+
+    def _to_arrow_internal(self, timeout: int | None = None) -> pa.Table:
+        return pa.Table.from_pandas(self._frame, preserve_index=False)
+
+    def persist(
+        self, storage: Any, allow_overwrite: bool | None = False, timeout: int | None = None
+    ) -> None:
+        from pathlib import Path
+
+        write_parquet_atomic(self._frame, Path(storage.file_options.uri))
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snapshot: str
+    rows: int
+    hash: str
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"snapshot": self.snapshot, "rows": self.rows, "hash": self.hash}
+
+
+def entity_rows(sales: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per observed period whose outcome is known by ``as_of``."""
+    known = sales[sales["observed"] & (sales["event_timestamp"] <= as_of)]
+    frame = known[[*KEY, "date", *LABELS]].rename(columns={"date": "event_timestamp"})
+    return frame.reset_index(drop=True)
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """sha256 over column names and row hashes: equal frames, equal hash."""
+    digest = hashlib.sha256("|".join(frame.columns).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def create_snapshot(settings: Settings) -> SnapshotInfo:
+    """Historical features over the base service -> sorted, hashed, saved dataset."""
+    home = HomeData(settings.data_dir)
+    as_of = resolve_as_of(settings, home)
+    store = open_store(settings)
+    service = store.get_feature_service(BASE_SERVICE)
+    job = store.get_historical_features(
+        entity_df=entity_rows(home.read("sales"), as_of), features=service
+    )
+    frame = job.to_df()
+    calendar = calendar_features(frame["event_timestamp"], home.grain or "daily")
+    frame = pd.concat([frame, calendar], axis=1)
+    frame = frame.sort_values([*KEY, "event_timestamp"], kind="stable").reset_index(drop=True)
+    frame = frame[
+        [
+            *KEY,
+            "event_timestamp",
+            *LABELS,
+            *sorted(c for c in frame.columns if c not in {*KEY, "event_timestamp", *LABELS}),
+        ]
+    ]
+    frame["event_timestamp"] = pd.to_datetime(frame["event_timestamp"], utc=True).astype(
+        "datetime64[us, UTC]"
+    )
+    digest = content_hash(frame)
+    name = f"snap_{digest[:12]}"
+    path = settings.snapshots_dir / f"{name}.parquet"
+    tags = {
+        "hash": digest,
+        "rows": str(len(frame)),
+        "as_of": as_of.isoformat(),
+        "grain": home.grain or "",
+        "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+    }
+    store.create_saved_dataset(
+        from_=FrameRetrievalJob(frame, job.metadata),
+        name=name,
+        storage=SavedDatasetFileStorage(path=str(path)),
+        tags=tags,
+        feature_service=service,
+        allow_overwrite=True,
+    )
+    return SnapshotInfo(name, len(frame), digest, str(path))
+
+
+def list_snapshots(settings: Settings) -> list[dict[str, Any]]:
+    store = open_store(settings)
+    found = [
+        {"snapshot": ds.name, **dict(ds.tags), "feature_service": ds.feature_service_name}
+        for ds in store.list_saved_datasets()
+    ]
+    return sorted(found, key=lambda row: row.get("created_at", ""))
+
+
+def show_snapshot(settings: Settings, snapshot: str) -> dict[str, Any]:
+    store = open_store(settings)
+    ds = store.get_saved_dataset(snapshot)
+    return {
+        "snapshot": ds.name,
+        "feature_service": ds.feature_service_name,
+        "features": list(ds.features),
+        "join_keys": list(ds.join_keys),
+        "path": ds.storage.file_options.uri,
+        "min_event_timestamp": str(ds.min_event_timestamp),
+        "max_event_timestamp": str(ds.max_event_timestamp),
+        **dict(ds.tags),
+    }
+
+
+class SnapshotIntegrityError(RuntimeError):
+    """A snapshot's stored rows no longer match the hash recorded when it was created."""
+
+
+def load_snapshot(settings: Settings, snapshot: str, verify: bool = True) -> pd.DataFrame:
+    """The snapshot's rows (labels included) from the saved dataset's storage, hash-checked.
+
+    Feast's own ``SavedDataset.to_df`` re-selects only keys and features, dropping labels, so
+    the stored file is read directly.
+    """
+    dataset = open_store(settings).get_saved_dataset(snapshot)
+    frame = pd.read_parquet(dataset.storage.file_options.uri)
+    if verify and content_hash(frame) != dataset.tags.get("hash"):
+        raise SnapshotIntegrityError(
+            f"snapshot {snapshot}: stored rows do not match the recorded hash; recreate it"
+        )
+    return frame

@@ -1,0 +1,40 @@
+"""Shared fixtures: isolated settings per test, a tiny synthetic home, real services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pricing.settings import Settings, get_settings
+from tests.services import redis_service
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Every test gets its own PRICING_HOME; nothing leaks from the developer's shell."""
+    for key in list(__import__("os").environ):
+        if key.startswith("PRICING_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PRICING_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a named home under tmp_path, with overrides (online_store=..., ...)."""
+
+    def factory(name: str = "home", **overrides: object) -> Settings:
+        return Settings(home=tmp_path / name, **overrides)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with redis_service() as url:
+        yield url
