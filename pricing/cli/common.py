@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pricing.settings import Settings, get_settings
 
@@ -39,7 +40,9 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 
 def fail(message: str, code: int = 1) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    Console(stderr=True, highlight=False).print(
+        f"[bold red]error:[/] {escape(message)}", soft_wrap=True
+    )
     raise typer.Exit(code)
 
 

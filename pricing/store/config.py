@@ -45,7 +45,7 @@ def feature_store_config(settings: Settings) -> dict[str, Any]:
             "path": str(repo / "registry.db"),
             "cache_ttl_seconds": 60,
         }
-    offline: dict[str, Any] = {"type": "file"}
+    offline: dict[str, Any] = {"type": settings.offline_store}
     if settings.offline_store == "spark":
         offline = {
             "type": "spark",

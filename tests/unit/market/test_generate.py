@@ -41,7 +41,7 @@ def test_same_seed_same_market_other_seed_differs() -> None:
 
 
 def test_tables_are_canonical_with_unique_keys(market: GeneratedMarket) -> None:
-    assert market.batch.freq == "D"
+    assert market.batch.freq == "daily"
     for name, frame in market.batch.tables().items():
         assert list(frame.columns) == list(TABLES[name]), name
         assert {c: str(t) for c, t in frame.dtypes.items()} == TABLES[name], name
