@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     spark_master: str = Field(
         "local[*]", description="Spark master URL for the Spark engine/store."
     )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="Endpoint of an S3-compatible store for s3:// inputs (MinIO, ...); "
+        "None = AWS. Credentials come from the usual AWS_* variables.",
+    )
     seed: int = Field(42, description="Default random seed for generators and training.")
 
     @field_validator("as_of")

@@ -67,7 +67,7 @@ def ingest(
             summary = store_batch(home, batch, source=f"dataset:{dataset}")
     else:
         with console.status(f"ingesting {path}"):
-            summary = ingest_file(home, path, map_ or [])
+            summary = ingest_file(home, path, map_ or [], cfg.s3_endpoint_url)
     console.print(
         f"ingested {summary.rows} rows: {summary.products} products x {summary.locations} "
         f"locations, {summary.freq}, {summary.start}..{summary.end} into {cfg.home_dir}"

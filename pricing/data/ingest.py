@@ -36,9 +36,11 @@ class IngestSummary:
         return asdict(self)
 
 
-def rows_from_file(path: str | Path, map_specs: Iterable[str] = ()) -> pd.DataFrame:
+def rows_from_file(
+    path: str | Path, map_specs: Iterable[str] = (), s3_endpoint_url: str | None = None
+) -> pd.DataFrame:
     """Load a file and map its columns to canonical input names (seed format if no map)."""
-    raw = read_raw(path)
+    raw = read_raw(path, s3_endpoint_url)
     specs = list(map_specs)
     mapping = parse_map_specs(specs) if specs else seed_mapping(raw.columns)
     return validate_input(apply_mapping(raw, mapping), source=str(path))
@@ -87,7 +89,12 @@ def batch_from_valid_rows(rows: pd.DataFrame) -> CanonicalBatch:
     return batch_from_rows(rows, grain, pd.Timestamp.now(tz="UTC").floor("us"))
 
 
-def ingest_file(home: HomeData, path: str | Path, map_specs: Iterable[str] = ()) -> IngestSummary:
+def ingest_file(
+    home: HomeData,
+    path: str | Path,
+    map_specs: Iterable[str] = (),
+    s3_endpoint_url: str | None = None,
+) -> IngestSummary:
     """``pricing data ingest PATH [--map ...]``: validate everything, then store."""
-    batch = batch_from_valid_rows(rows_from_file(path, map_specs))
+    batch = batch_from_valid_rows(rows_from_file(path, map_specs, s3_endpoint_url))
     return store_batch(home, batch, source=str(path))

@@ -26,14 +26,17 @@ def _format_of(path: str) -> str:
     raise LoadError(f"{path}: unknown file format (expected .csv, .csv.gz or .parquet)")
 
 
-def read_raw(path: str | Path) -> pd.DataFrame:
+def read_raw(path: str | Path, s3_endpoint_url: str | None = None) -> pd.DataFrame:
     """Load one file into a DataFrame with its original column names and row order."""
     source = str(path)
     kind = _format_of(source)
     if "://" not in source and not Path(source).exists():
         raise LoadError(f"{source}: no such file")
+    options = {}
+    if source.startswith("s3://") and s3_endpoint_url:
+        options = {"client_kwargs": {"endpoint_url": s3_endpoint_url}}
     try:
-        with fsspec.open(source, "rb", compression="infer") as handle:
+        with fsspec.open(source, "rb", compression="infer", **options) as handle:
             if kind == "parquet":
                 return pq.read_table(handle).to_pandas()
             sep = "\t" if source.lower().endswith(".tsv") else ","

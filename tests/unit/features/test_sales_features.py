@@ -84,8 +84,15 @@ def test_competitor_gap_and_inventory_cover():
     assert out["competitor_mean_price"].iloc[0] == pytest.approx(2.0)
     assert out["price_gap_ratio"].iloc[0] == pytest.approx(2.0 / 1.6)
     inv = sales.assign(on_hand=21.0, inbound=0.0)[
-        ["product_id", "location_id", "date", "event_timestamp", "on_hand", "inbound",
-         "ingested_timestamp"]
+        [
+            "product_id",
+            "location_id",
+            "date",
+            "event_timestamp",
+            "on_hand",
+            "inbound",
+            "ingested_timestamp",
+        ]
     ]
     cover = inventory_stats(conform(inv, "inventory"), stats, "daily")
     assert cover["days_of_cover"].iloc[-1] == pytest.approx(3.0)  # 21 units at 7 a day
