@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from pricing.data.home import HomeData, write_parquet_atomic
 from pricing.data.ingest import IngestSummary, store_batch
 from pricing.market.generate import generate_market
+from pricing.market.params import ProductParams, params_from_frame
 from pricing.settings import Settings
 
 
@@ -40,3 +43,11 @@ def generate_into_home(
     truth = out / "ground_truth.parquet"
     write_parquet_atomic(market.truth, truth)
     return GeneratedFiles(summary, str(seed_csv), str(truth))
+
+
+def load_truth(settings: Settings) -> list[ProductParams]:
+    """The true demand parameters of a generated home (for oracles and benchmarks)."""
+    path = settings.generated_dir / "ground_truth.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: this home holds no generated market (no ground truth)")
+    return params_from_frame(pd.read_parquet(path))
