@@ -1,0 +1,1 @@
+"""Demand forecaster, price response and pricing agent, joined by one demand function."""

@@ -1,0 +1,135 @@
+"""PPO training of the pricing agent with Ray RLlib (torch, new API stack).
+
+Ray is started locally with the machine's CPUs (or joins ``RAY_ADDRESS`` when set), trained,
+and shut down; the result is exported to plain arrays (:mod:`agent_export`), so serving and
+benchmarks never need a Ray runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pricing.models.agent_export import NumpyPolicy, from_state_dict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PPOSettings:
+    """PPO sizes; ``quick()`` is for smoke checks only, never for quality figures."""
+
+    iterations: int = 60
+    train_batch: int = 4000
+    minibatch: int = 256
+    epochs: int = 8
+    lr: float = 5e-4
+    gamma: float = 0.99
+    lambda_: float = 0.95
+    entropy: float = 0.005
+    hidden: tuple[int, ...] = (64, 64)
+    env_runners: int = 1
+    envs_per_runner: int = 8
+    seed: int = 0
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> PPOSettings:
+        return cls(
+            iterations=2,
+            train_batch=512,
+            minibatch=128,
+            epochs=2,
+            hidden=(16, 16),
+            envs_per_runner=2,
+            seed=seed,
+        )
+
+
+@dataclass
+class TrainResult:
+    policy: NumpyPolicy
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def train_ppo(
+    env_class: type,
+    env_config: dict[str, Any],
+    settings: PPOSettings,
+    on_iteration: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train PPO on ``env_class(env_config)`` and export the actor."""
+    os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")
+    import ray
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    started = time.perf_counter()
+    owns_ray = not ray.is_initialized()
+    if owns_ray:
+        ray.init(
+            address=os.environ.get("RAY_ADDRESS") or None,
+            num_cpus=None if os.environ.get("RAY_ADDRESS") else os.cpu_count(),
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    config = (
+        PPOConfig()
+        .environment(env_class, env_config=env_config)
+        .framework("torch")
+        .env_runners(
+            num_env_runners=settings.env_runners,
+            num_envs_per_env_runner=settings.envs_per_runner,
+            rollout_fragment_length="auto",
+        )
+        .training(
+            train_batch_size_per_learner=settings.train_batch,
+            minibatch_size=settings.minibatch,
+            num_epochs=settings.epochs,
+            lr=settings.lr,
+            gamma=settings.gamma,
+            lambda_=settings.lambda_,
+            entropy_coeff=settings.entropy,
+        )
+        .rl_module(
+            model_config={
+                "fcnet_hiddens": list(settings.hidden),
+                "fcnet_activation": "tanh",
+                "vf_share_layers": False,
+            }
+        )
+        .debugging(seed=settings.seed, log_level="ERROR")
+    )
+    algo = config.build_algo()
+    history: list[dict[str, float]] = []
+    try:
+        for iteration in range(settings.iterations):
+            result = algo.train()
+            runners = result.get("env_runners", {})
+            row = {
+                "iteration": float(iteration + 1),
+                "episode_return_mean": float(runners.get("episode_return_mean", float("nan"))),
+                "seconds": time.perf_counter() - started,
+            }
+            history.append(row)
+            if on_iteration:
+                on_iteration(iteration + 1, row)
+        state = algo.get_module().state_dict()
+        policy = from_state_dict(
+            state,
+            "tanh",
+            {
+                "hidden": list(settings.hidden),
+                "iterations": settings.iterations,
+                "seed": settings.seed,
+            },
+        )
+    finally:
+        algo.stop()
+        if owns_ray:
+            ray.shutdown()
+    return TrainResult(policy, history, time.perf_counter() - started)

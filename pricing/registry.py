@@ -1,0 +1,139 @@
+"""The BentoML model store of a home: save and load the model trio with their lineage.
+
+Each model is a directory of files (XGBoost JSON, a .keras file, the exported agent) saved
+with ``bentoml.models.create``; metadata names the snapshot, feature service, parameters,
+metrics, data hash and code version. ``sha256`` covers the model's own files only (BentoML's
+metadata file carries a timestamp), so the same training gives the same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pricing.settings import Settings
+
+MODEL_NAMES = {
+    "demand": "pricing-demand",
+    "elasticity": "pricing-elasticity",
+    "agent": "pricing-agent",
+}
+
+
+class ModelNotFoundError(LookupError):
+    """No model of that kind (or tag) in the home's model store."""
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    kind: str
+    tag: str
+    sha256: str
+    path: Path
+    metadata: Mapping[str, Any]
+
+
+def _store(settings: Settings) -> Any:
+    from bentoml._internal.models.model import ModelStore
+
+    path = settings.bentoml_home / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return ModelStore(str(path))
+
+
+def files_sha256(directory: Path, names: Iterable[str] | None = None) -> str:
+    """sha256 over the (relative name, bytes) of a model's own files, in sorted order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    for path in files:
+        rel = path.relative_to(directory).as_posix()
+        if names is not None and rel not in set(names):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """The git commit of the code that trained (``unknown`` outside a checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def save_model(
+    settings: Settings, kind: str, source_dir: Path, metadata: Mapping[str, Any]
+) -> SavedModel:
+    """Copy a trained model's files into the store as a new version of ``kind``."""
+    import bentoml
+
+    files = sorted(
+        p.relative_to(source_dir).as_posix() for p in source_dir.rglob("*") if p.is_file()
+    )
+    sha = files_sha256(source_dir)
+    meta = {**metadata, "sha256": sha, "files": files, "code_version": code_version()}
+    labels = {"kind": kind, "snapshot": str(metadata.get("snapshot", ""))}
+    with bentoml.models.create(
+        MODEL_NAMES[kind], metadata=meta, labels=labels, _model_store=_store(settings)
+    ) as model:
+        for name in files:
+            target = Path(model.path) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source_dir / name, target)
+    return SavedModel(kind, str(model.tag), sha, Path(model.path), meta)
+
+
+def get_model(settings: Settings, kind: str, tag: str | None = None) -> SavedModel:
+    """A stored model by tag, or the most recently trained of its kind."""
+    from bentoml.exceptions import NotFound
+
+    store = _store(settings)
+    try:
+        if tag is None:
+            models = _versions(store, kind)
+            if not models:
+                raise NotFound(kind)
+            model = models[-1]
+        else:
+            model = store.get(tag)
+    except NotFound as exc:
+        raise ModelNotFoundError(
+            f"no {kind} model {tag or ''} in {settings.bentoml_home}; run `pricing train`"
+        ) from exc
+    meta = dict(model.info.metadata)
+    return SavedModel(kind, str(model.tag), meta.get("sha256", ""), Path(model.path), meta)
+
+
+def _versions(store: Any, kind: str) -> list[Any]:
+    """All versions of a kind, oldest first (BentoML raises rather than return [])."""
+    from bentoml.exceptions import NotFound
+
+    try:
+        return sorted(store.list(MODEL_NAMES[kind]), key=lambda m: m.creation_time)
+    except NotFound:
+        return []
+
+
+def list_models(settings: Settings, kind: str | None = None) -> list[SavedModel]:
+    store = _store(settings)
+    kinds = [kind] if kind else list(MODEL_NAMES)
+    found = []
+    for k in kinds:
+        for model in _versions(store, k):
+            meta = dict(model.info.metadata)
+            found.append(
+                SavedModel(k, str(model.tag), meta.get("sha256", ""), Path(model.path), meta)
+            )
+    return found
