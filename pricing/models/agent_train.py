@@ -49,6 +49,26 @@ class PPOSettings:
         )
 
 
+class ExportMismatchError(RuntimeError):
+    """The exported arrays do not reproduce the trained module's logits."""
+
+
+def verify_export(module: Any, policy: NumpyPolicy, samples: int = 64) -> float:
+    """Compare the numpy replay with RLlib's own inference on random observations."""
+    import numpy as np
+    import torch
+
+    size = policy.hidden[0][0].shape[1]
+    obs = np.random.default_rng(0).normal(size=(samples, size)).astype(np.float32)
+    with torch.no_grad():
+        out = module.forward_inference({"obs": torch.from_numpy(obs)})
+    expected = out["action_dist_inputs"].cpu().numpy()
+    gap = float(np.max(np.abs(policy.logits(obs) - expected)))
+    if gap > 1e-4:
+        raise ExportMismatchError(f"exported agent differs from the trained module by {gap}")
+    return gap
+
+
 @dataclass
 class TrainResult:
     policy: NumpyPolicy
