@@ -71,9 +71,17 @@ def true_context(
     competitor_price: float,
     promo: float = 0.0,
     response: PriceResponse | None = None,
+    seasonal: float | None = None,
 ) -> DemandContext:
-    """A context whose base forecast is the true expected units at ``ref_price``."""
-    base = float(true_expected_units(params, ref_price, competitor_price, when, promo))
+    """A context whose base forecast is the true expected units at ``ref_price``.
+
+    ``seasonal`` (``seasonal_factor`` at ``when``) may be passed when already computed for a
+    whole date range, which is much faster than one date at a time.
+    """
+    if seasonal is None:
+        base = float(true_expected_units(params, ref_price, competitor_price, when, promo))
+    else:
+        base = seasonal * float(price_factor(params, ref_price, competitor_price, promo))
     return DemandContext(
         when=when,
         ref_price=ref_price,

@@ -1,0 +1,141 @@
+"""The pricing agent's world: a gymnasium environment over randomized scenarios.
+
+Demand comes from ``expected_units`` (through a scenario's demand source) and every action is
+projected onto that step's guardrail ladder, so no action can break a guardrail. The same
+observation function feeds training, the benchmark and the service, so one exported agent
+serves all three.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from pricing.market.scenarios import PricingState, Scenario, make_scenarios
+from pricing.models.agent_export import NumpyPolicy
+from pricing.policy.baselines import DemandSource, true_demand_source
+
+N_ACTIONS = 15
+OBS_SIZE = 10
+_TRAINING_SEED_BASE = 9_000_000  # training markets never share seeds with benchmark scenarios
+
+
+def action_price(
+    state: PricingState, action: int, max_change: float, n_actions: int = N_ACTIONS
+) -> float:
+    """Action k asks for a move of the price in effect between -max_change and +max_change;
+    the ladder's nearest price is what happens (the middle action keeps the price)."""
+    step = 2.0 * action / (n_actions - 1) - 1.0
+    return state.ladder.nearest(state.price_in_effect * (1.0 + max_change * step))
+
+
+@dataclass
+class Outlook:
+    """Per-scenario demand facts the observation needs, computed once per episode."""
+
+    reference: float
+    ref_units: np.ndarray  # expected units at the reference price, per period
+    elasticity: np.ndarray  # arc elasticity (+-5%) at the reference price, per period
+
+    @classmethod
+    def build(cls, scenario: Scenario, source: DemandSource) -> Outlook:
+        reference = float(scenario.initial_price)
+        probe = np.array([0.95, 1.0, 1.05]) * reference
+        units = np.array(
+            [
+                np.asarray(source(scenario.state(t, 0.0, reference), probe), dtype=float)
+                for t in range(scenario.horizon)
+            ]
+        )
+        lo, mid, hi = np.maximum(units[:, 0], 1e-9), units[:, 1], np.maximum(units[:, 2], 1e-9)
+        elasticity = np.log(hi / lo) / math.log(1.05 / 0.95)
+        return cls(reference, np.maximum(mid, 1e-9), elasticity)
+
+
+def observation(state: PricingState, outlook: Outlook) -> np.ndarray:
+    """Normalized view of the state: prices / reference, cover vs time left, elasticity."""
+    ref, t = outlook.reference, state.t
+    remaining = float(outlook.ref_units[t:].sum())
+    cover = state.inventory / max(remaining, 1e-9)
+    lo, hi = state.ladder.prices[0], state.ladder.prices[-1]
+    cost = state.unit_cost if math.isfinite(state.unit_cost) else 0.0
+    momentum = outlook.ref_units[t] / max(float(outlook.ref_units[t:].mean()), 1e-9)
+    obs = [
+        state.price_in_effect / ref - 1.0,
+        state.competitor_price / ref - 1.0 if math.isfinite(state.competitor_price) else 0.0,
+        math.log(cover + 1e-3),
+        (state.horizon - t) / state.horizon,
+        float(outlook.elasticity[t]) / 3.0,
+        momentum - 1.0,
+        lo / ref - 1.0,
+        hi / ref - 1.0,
+        cost / ref if state.reward == "profit" else 0.0,
+        1.0 if state.reward == "profit" else 0.0,
+    ]
+    return np.clip(np.asarray(obs, dtype=np.float32), -10.0, 10.0)
+
+
+class PricingEnv(gym.Env):
+    """One episode = one random market's selling horizon, on its true demand."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        config = dict(config or {})
+        self.horizon = int(config.get("horizon", 28))
+        self.reward_kind = config.get("reward", "revenue")
+        self.elasticity_noise = float(config.get("elasticity_noise", 0.0))
+        worker = int(getattr(config, "worker_index", 0)) * 1000 + int(
+            getattr(config, "vector_index", 0)
+        )
+        seeds = np.random.SeedSequence([int(config.get("seed", 0)), worker])
+        self._np_random = np.random.default_rng(seeds)  # gymnasium's own rng slot
+        self.observation_space = gym.spaces.Box(-10.0, 10.0, (OBS_SIZE,), np.float32)
+        self.action_space = gym.spaces.Discrete(N_ACTIONS)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        market_seed = _TRAINING_SEED_BASE + int(self.np_random.integers(0, 2**31 - 1))
+        self.scenario = make_scenarios(1, market_seed, self.horizon, self.reward_kind)[0]
+        self.outlook = Outlook.build(self.scenario, true_demand_source(self.scenario))
+        if self.elasticity_noise:
+            self.outlook.elasticity = self.outlook.elasticity * self.np_random.lognormal(
+                0.0, self.elasticity_noise
+            )
+        self.scale = max(self.outlook.reference * float(self.outlook.ref_units.mean()), 1e-9)
+        self.t, self.on_hand = 0, float(self.scenario.initial_inventory)
+        self.price = float(self.scenario.initial_price)
+        self.on_hand += float(self.scenario.arrivals[0])
+        self.state = self.scenario.state(0, self.on_hand, self.price)
+        return observation(self.state, self.outlook), {}
+
+    def step(self, action: int):
+        s = self.scenario
+        price = action_price(self.state, int(action), s.guardrails.max_change)
+        mean = float(s.true_units[self.t, s.grid_index(price)])
+        sold = min(float(self.np_random.poisson(mean)), self.on_hand)
+        reward = float(s.margin(price)) * sold / self.scale
+        self.on_hand -= sold
+        self.price = price
+        self.t += 1
+        done = self.t >= s.horizon
+        if not done:
+            self.on_hand += float(s.arrivals[self.t])
+            self.state = s.state(self.t, self.on_hand, self.price)
+        return observation(self.state, self.outlook), reward, done, False, {"price": price}
+
+
+class AgentPolicy:
+    """The exported agent as a benchmark/service policy (greedy, no Ray, no torch)."""
+
+    def __init__(self, scenario: Scenario, source: DemandSource, policy: NumpyPolicy) -> None:
+        self.outlook = Outlook.build(scenario, source)
+        self.max_change = scenario.guardrails.max_change
+        self.policy = policy
+
+    def choose(self, state: PricingState) -> float:
+        return action_price(
+            state, self.policy.act(observation(state, self.outlook)), self.max_change
+        )
