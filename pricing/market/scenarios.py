@@ -17,26 +17,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from pricing.market.demand import seasonal_factor, true_expected_units
-from pricing.market.generate import price_bounds
-from pricing.market.params import ProductParams, sample_products
+from pricing.market.demand import seasonal_factor
+from pricing.market.params import ProductParams
 from pricing.models.response import DemandContext, expected_units, true_context
-from pricing.policy.guardrails import GuardrailConfig, GuardrailPolicy, ProductLimits
+from pricing.policy.guardrails import GuardrailConfig, ProductLimits
 from pricing.policy.ladder import Ladder, build_ladder, price_grid
 
 Reward = Literal["revenue", "profit"]
 
 HORIZON = 28
-#: Observed price range of a scenario product, as multiples of its base price.
-OBSERVED_BAND = (0.70, 1.15)
-#: Starting stock as a share of true expected demand over the horizon (binding by design).
-INVENTORY_SHARE = (0.5, 0.9)
-#: Competitor: daily log-price random-walk sd; chance, depth and length of a price war.
-COMP_SD, WAR_CHANCE, WAR_CUT, WAR_DAYS = 0.02, 0.35, (0.15, 0.30), (5, 15)
-#: Scenario start dates are drawn from this year so holidays sometimes fall in the horizon.
-START_YEAR = 2025
-#: Ids of evaluation products begin here, far from anything a training market uses.
-UNSEEN_START_INDEX = 100000
 
 
 def demand_support(means: np.ndarray | float) -> int:
@@ -81,6 +70,7 @@ class Scenario:
     initial_price: float
     horizon: int = HORIZON
     replenishment: np.ndarray | None = None
+    demand_shift: np.ndarray | None = None  # per-period demand multiplier (events, shocks)
     reward: Reward = "revenue"
     guardrails: GuardrailConfig = field(default_factory=lambda: GuardrailConfig.model_validate({}))
     location_id: str = "all"
@@ -145,7 +135,8 @@ class Scenario:
     @cached_property
     def seasonal(self) -> np.ndarray:
         """True demand at reference prices for every period, computed in one vectorized call."""
-        return np.asarray(seasonal_factor(self.params, pd.DatetimeIndex(self.dates)), dtype=float)
+        base = np.asarray(seasonal_factor(self.params, pd.DatetimeIndex(self.dates)), dtype=float)
+        return base if self.demand_shift is None else base * np.asarray(self.demand_shift)
 
     def context(self, t: int, competitor_price: float | None = None) -> DemandContext:
         """The true demand context of period ``t`` (the competitor's path unless overridden)."""
@@ -153,7 +144,10 @@ class Scenario:
         key = (t, float(competitor))
         if key not in self._contexts:
             self._contexts[key] = true_context(
-                self.params, self.dates[t], self.params.ref_price, float(competitor),
+                self.params,
+                self.dates[t],
+                self.params.ref_price,
+                float(competitor),
                 seasonal=float(self.seasonal[t]),
             )
         return self._contexts[key]
@@ -205,62 +199,6 @@ class Scenario:
             when=self.dates[t],
             reward=self.reward,
         )
-
-
-def _competitor_path(reference: float, horizon: int, rng: np.random.Generator) -> np.ndarray:
-    """A log random walk around the competitor's reference, sometimes with a price war."""
-    level = rng.normal(0.0, 0.03) + np.cumsum(rng.normal(0.0, COMP_SD, horizon))
-    path = reference * np.exp(level)
-    if rng.random() < WAR_CHANCE:
-        first = int(rng.integers(1, max(horizon - WAR_DAYS[0], 2)))
-        length = int(rng.integers(WAR_DAYS[0], WAR_DAYS[1] + 1))
-        path[first : first + length] *= 1.0 - rng.uniform(*WAR_CUT)
-    return np.round(path, 2)
-
-
-def make_scenarios(
-    n: int,
-    seed: int,
-    horizon: int = HORIZON,
-    reward: Reward = "revenue",
-    guardrails: GuardrailPolicy | None = None,
-) -> list[Scenario]:
-    """``n`` seeded scenarios on products training never saw; the same seed, the same list."""
-    rng = np.random.default_rng(seed)
-    policy = guardrails or GuardrailPolicy()
-    products = sample_products(n, rng, start_index=UNSEEN_START_INDEX)
-    low, high = price_bounds(products)
-    out = []
-    for i, params in enumerate(products):
-        day = int(rng.integers(0, 365))
-        start = pd.Timestamp(f"{START_YEAR}-01-01", tz="UTC") + pd.Timedelta(days=day)
-        competitor = _competitor_path(params.competitor_ref_price, horizon, rng)
-        dates = pd.date_range(start, periods=horizon, freq="D")
-        reference_units = float(
-            np.sum(true_expected_units(params, params.ref_price, competitor, dates))
-        )
-        stock = round(rng.uniform(*INVENTORY_SHARE) * reference_units)
-        limits = ProductLimits(
-            unit_cost=params.unit_cost,
-            observed_min=round(params.base_price * OBSERVED_BAND[0], 2),
-            observed_max=round(params.base_price * OBSERVED_BAND[1], 2),
-            min_price=float(low[i]),
-            max_price=float(high[i]),
-        )
-        out.append(
-            Scenario(
-                params=params,
-                start=start,
-                initial_inventory=stock,
-                competitor_prices=competitor,
-                limits=limits,
-                initial_price=params.base_price,
-                horizon=horizon,
-                reward=reward,
-                guardrails=policy.for_product(params.product_id, params.category),
-            )
-        )
-    return out
 
 
 def common_random_numbers(scenarios: list[Scenario], seed: int, draws: int) -> np.ndarray:

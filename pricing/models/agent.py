@@ -15,12 +15,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from pricing.market.scenarios import PricingState, Scenario, make_scenarios
+from pricing.market.scenario_gen import make_scenarios
+from pricing.market.scenarios import PricingState, Scenario
 from pricing.models.agent_export import NumpyPolicy
 from pricing.policy.baselines import DemandSource, true_demand_source
 
 N_ACTIONS = 15
-OBS_SIZE = 10
+OBS_SIZE = 12
 _TRAINING_SEED_BASE = 9_000_000  # training markets never share seeds with benchmark scenarios
 
 
@@ -40,6 +41,7 @@ class Outlook:
     reference: float
     ref_units: np.ndarray  # expected units at the reference price, per period
     elasticity: np.ndarray  # arc elasticity (+-5%) at the reference price, per period
+    arrivals: np.ndarray  # scheduled deliveries, per period (known to the retailer)
 
     @classmethod
     def build(cls, scenario: Scenario, source: DemandSource) -> Outlook:
@@ -53,22 +55,30 @@ class Outlook:
         )
         lo, mid, hi = np.maximum(units[:, 0], 1e-9), units[:, 1], np.maximum(units[:, 2], 1e-9)
         elasticity = np.log(hi / lo) / math.log(1.05 / 0.95)
-        return cls(reference, np.maximum(mid, 1e-9), elasticity)
+        arrivals = np.asarray(scenario.arrivals, dtype=float)
+        return cls(reference, np.maximum(mid, 1e-9), elasticity, arrivals)
 
 
 def observation(state: PricingState, outlook: Outlook) -> np.ndarray:
-    """Normalized view of the state: prices / reference, cover vs time left, elasticity."""
-    ref, t = outlook.reference, state.t
-    remaining = float(outlook.ref_units[t:].sum())
-    cover = state.inventory / max(remaining, 1e-9)
+    """Normalized view of the state: prices / reference, stock cover before and after the next
+    delivery, time left, elasticity, demand momentum and the ladder's reach."""
+    ref, t, horizon = outlook.reference, state.t, state.horizon
+    demand = outlook.ref_units
+    later = np.flatnonzero(outlook.arrivals[t + 1 :] > 0)
+    upcoming = t + 1 + int(later[0]) if len(later) else horizon
+    cover_now = state.inventory / max(float(demand[t:upcoming].sum()), 1e-9)
+    total = state.inventory + float(outlook.arrivals[t + 1 :].sum())
+    cover_all = total / max(float(demand[t:].sum()), 1e-9)
     lo, hi = state.ladder.prices[0], state.ladder.prices[-1]
     cost = state.unit_cost if math.isfinite(state.unit_cost) else 0.0
-    momentum = outlook.ref_units[t] / max(float(outlook.ref_units[t:].mean()), 1e-9)
+    momentum = demand[t] / max(float(demand[t:].mean()), 1e-9)
     obs = [
         state.price_in_effect / ref - 1.0,
         state.competitor_price / ref - 1.0 if math.isfinite(state.competitor_price) else 0.0,
-        math.log(cover + 1e-3),
-        (state.horizon - t) / state.horizon,
+        math.log(cover_now + 1e-3),
+        math.log(cover_all + 1e-3),
+        (upcoming - t) / horizon,
+        (horizon - t) / horizon,
         float(outlook.elasticity[t]) / 3.0,
         momentum - 1.0,
         lo / ref - 1.0,

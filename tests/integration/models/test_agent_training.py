@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pricing.market.scenarios import make_scenarios, simulate
+from pricing.market.scenario_gen import make_scenarios
+from pricing.market.scenarios import simulate
 from pricing.models.agent import OBS_SIZE, AgentPolicy, PricingEnv
 from pricing.models.agent_export import NumpyPolicy
 from pricing.models.agent_train import PPOSettings, train_ppo

@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
+from pricing.market.scenario_gen import make_scenarios
 from pricing.market.scenarios import (
     PricingState,
     Scenario,
     common_random_numbers,
-    make_scenarios,
     simulate,
 )
 from pricing.models.response import expected_units

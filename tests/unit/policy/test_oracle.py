@@ -13,7 +13,8 @@ from scipy.stats import poisson
 
 from pricing.market.demand import true_expected_units
 from pricing.market.params import sample_products
-from pricing.market.scenarios import Scenario, common_random_numbers, make_scenarios, simulate
+from pricing.market.scenario_gen import make_scenarios
+from pricing.market.scenarios import Scenario, common_random_numbers, simulate
 from pricing.policy.baselines import StaticBestPrice, baseline_factories, true_demand_source
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
 from pricing.policy.ladder import build_ladder
@@ -129,7 +130,7 @@ def test_static_price_falls_short_when_stock_binds_and_demand_moves(
         oracle = solve_oracle(s)
         static = StaticBestPrice(s, true_demand_source(s))
         shares.append(evaluate_policy(s, static) / oracle.value)
-    assert max(shares) < 0.998
+    assert min(shares) < 0.97  # a mid-horizon delivery: no single price fits both stretches
     assert np.mean(shares) < 0.99
 
 

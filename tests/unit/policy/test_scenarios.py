@@ -9,10 +9,10 @@ import pytest
 from scipy.stats import poisson
 
 from pricing.market.demand import true_expected_units
+from pricing.market.scenario_gen import make_scenarios
 from pricing.market.scenarios import (
     Scenario,
     common_random_numbers,
-    make_scenarios,
     simulate,
 )
 from pricing.policy.baselines import CompetitorMatch, CostPlus
@@ -38,8 +38,9 @@ def test_products_are_unseen_and_seeded(scenarios: list[Scenario]) -> None:
 def test_scenario_shape(scenarios: list[Scenario]) -> None:
     for s in scenarios:
         assert s.horizon == 28 and len(s.dates) == 28 and len(s.competitor_prices) == 28
-        assert s.reward == "revenue" and s.replenishment is None
-        assert np.array_equal(s.arrivals, np.zeros(28))
+        assert s.reward == "revenue"
+        assert len(s.arrivals) == 28 and np.all(s.arrivals >= 0)
+        assert s.demand_shift is not None and np.all(s.demand_shift > 0)
         base = s.params.base_price
         assert s.limits.observed_min == round(0.7 * base, 2)
         assert s.limits.observed_max == round(1.15 * base, 2)
@@ -52,9 +53,14 @@ def test_scenario_shape(scenarios: list[Scenario]) -> None:
 
 def test_initial_stock_binds(scenarios: list[Scenario]) -> None:
     for s in scenarios:
-        at_ref = true_expected_units(s.params, s.params.ref_price, s.competitor_prices, s.dates)
-        share = s.initial_inventory / float(np.sum(at_ref))
-        assert 0.49 <= share <= 0.91
+        at_ref = s.demand_shift * true_expected_units(
+            s.params, s.params.ref_price, s.competitor_prices, s.dates
+        )
+        first = np.flatnonzero(s.arrivals)
+        until = int(first[0]) if len(first) else s.horizon
+        share = s.initial_inventory / float(np.sum(at_ref[:until]))
+        assert 0.34 <= share <= 0.91  # scarce until the first delivery (or the end)
+    assert any(s.arrivals.sum() > 0 for s in scenarios)
 
 
 def test_competitor_prices_move() -> None:
@@ -96,7 +102,7 @@ def test_draws_are_the_poisson_inverse_cdf() -> None:
 def test_sales_are_censored_by_stock_and_replenished() -> None:
     s = make_scenarios(1, seed=2)[0]
     u = np.full(28, 0.999)  # very high demand every period
-    empty = dataclasses.replace(s, initial_inventory=0)
+    empty = dataclasses.replace(s, initial_inventory=0, replenishment=None)
     assert simulate(empty, CompetitorMatch(), u) == 0.0
     arrivals = np.zeros(28, dtype=int)
     arrivals[10] = 3
