@@ -1,0 +1,1 @@
+"""Evaluation: forecast backtests, price-response accuracy and policy benchmarks."""
