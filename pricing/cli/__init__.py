@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pricing.cli import bench, data, demo, store
+from pricing.cli import bench, data, demo, evaluate, store
 
 app = typer.Typer(
     help="Dynamic pricing platform: data, features, Feast store, snapshots, demo.",
@@ -15,6 +15,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(store.features_app, name="features")
 app.add_typer(store.store_app, name="store")
 app.add_typer(store.snapshot_app, name="snapshot")
+app.add_typer(evaluate.app, name="evaluate")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
 
