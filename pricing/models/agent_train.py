@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class PPOSettings:
     """PPO sizes; ``quick()`` is for smoke checks only, never for quality figures."""
 
-    iterations: int = 60
+    iterations: int = 40
     train_batch: int = 4000
     minibatch: int = 256
     epochs: int = 8
