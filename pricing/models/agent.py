@@ -137,15 +137,35 @@ class PricingEnv(gym.Env):
         return observation(self.state, self.outlook), reward, done, False, {"price": price}
 
 
-class AgentPolicy:
-    """The exported agent as a benchmark/service policy (greedy, no Ray, no torch)."""
+#: Competitor levels (x reference price) the agent's answer is maximized over, see AgentPolicy.
+COMPETITOR_GRID = np.round(np.arange(0.40, 2.0001, 0.02), 2)
 
-    def __init__(self, scenario: Scenario, source: DemandSource, policy: NumpyPolicy) -> None:
+
+class AgentPolicy:
+    """The exported agent as a benchmark/service policy (greedy, no Ray, no torch).
+
+    ``monotone`` enforces by construction that a higher competitor price never lowers our
+    price: the agent is asked at every competitor level of a fixed grid up to the actual one
+    and the highest price wins (the competitor price is read to the grid step below it).
+    """
+
+    def __init__(
+        self, scenario: Scenario, source: DemandSource, policy: NumpyPolicy, monotone: bool = True
+    ) -> None:
         self.outlook = Outlook.build(scenario, source)
         self.max_change = scenario.guardrails.max_change
         self.policy = policy
+        self.monotone = monotone
 
     def choose(self, state: PricingState) -> float:
-        return action_price(
-            state, self.policy.act(observation(state, self.outlook)), self.max_change
-        )
+        obs = observation(state, self.outlook)
+        if not self.monotone or not math.isfinite(state.competitor_price):
+            return action_price(state, self.policy.act(obs), self.max_change)
+        level = state.competitor_price / self.outlook.reference
+        below = COMPETITOR_GRID[level + 1e-9 >= COMPETITOR_GRID]
+        if not len(below):
+            below = COMPETITOR_GRID[:1]
+        batch = np.repeat(obs[None, :], len(below), axis=0)
+        batch[:, 1] = below - 1.0
+        actions = np.unique(np.argmax(self.policy.logits(batch), axis=1))
+        return max(action_price(state, int(a), self.max_change) for a in actions)

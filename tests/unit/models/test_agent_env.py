@@ -46,3 +46,36 @@ def test_same_seed_same_episodes():
         for action in (0, 14, 7, 3):
             ra, rb = a.step(action), b.step(action)
             assert ra[1] == rb[1]
+
+
+def test_higher_competitor_price_never_lowers_the_agents_price():
+    """Behavioural: enforced by construction, whatever the weights (here random ones)."""
+    import dataclasses
+
+    from pricing.market.scenario_gen import make_scenarios
+    from pricing.models.agent import AgentPolicy
+    from pricing.models.agent_export import NumpyPolicy
+    from pricing.policy.baselines import true_demand_source
+
+    rng = np.random.default_rng(1)
+    weights = NumpyPolicy(
+        [(rng.normal(size=(16, OBS_SIZE)).astype(np.float32), np.zeros(16, np.float32))],
+        (rng.normal(size=(N_ACTIONS, 16)).astype(np.float32), np.zeros(N_ACTIONS, np.float32)),
+    )
+    for scenario in make_scenarios(4, seed=2):
+        agent = AgentPolicy(scenario, true_demand_source(scenario), weights)
+        for _ in range(25):
+            t = int(rng.integers(scenario.horizon))
+            state = scenario.state(
+                t,
+                float(rng.integers(0, scenario.max_inventory + 1)),
+                float(rng.choice(scenario.grid)),
+            )
+            prices = [
+                agent.choose(
+                    dataclasses.replace(state, competitor_price=state.competitor_price * factor)
+                )
+                for factor in (0.7, 0.9, 1.0, 1.1, 1.4)
+            ]
+            assert prices == sorted(prices)
+            assert all(state.ladder.contains(p) for p in prices)
