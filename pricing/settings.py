@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     def export_environment(self) -> None:
         """Point libraries that read their own env vars (BentoML) into the home."""
         os.environ.setdefault("BENTOML_HOME", str(self.home_dir / "bentoml"))
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's CUDA probing noise
+        os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")  # RLlib here is torch-only
 
 
 @lru_cache(maxsize=1)

@@ -230,7 +230,17 @@ def generate_market(
     if n_products < 1 or days < 1:
         raise ValueError("n_products and days must be positive")
     rng = np.random.default_rng(seed)
-    params = sample_products(n_products, rng)
+    return simulate_market(sample_products(n_products, rng), days, rng, start, location_id)
+
+
+def simulate_market(
+    params: list[ProductParams],
+    days: int,
+    rng: np.random.Generator,
+    start: str | pd.Timestamp = "2024-01-01",
+    location_id: str = "all",
+) -> GeneratedMarket:
+    """The history of GIVEN products (e.g. a benchmark scenario's, before its horizon)."""
     first = pd.Timestamp(start)
     first = first.tz_localize("UTC") if first.tzinfo is None else first.tz_convert("UTC")
     dates = pd.date_range(first.normalize(), periods=days, freq="D")

@@ -12,12 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
-from feast.types import Float64
+from feast.types import Float64, String
 
 from pricing.data.grain import ttl_periods
 from pricing.settings import Settings
 
 BASE_SERVICE = "pricing_features_v1"
+SERVING_SERVICE = "pricing_serving_v1"
 OWNER = "pricing-platform"
 
 #: view -> {feature: description}; the one catalogue of batch features.
@@ -47,8 +48,33 @@ FEATURES: dict[str, dict[str, str]] = {
         "price_gap_ratio": "Our price / lowest rival price (1.0 = matched, >1 = above).",
     },
 }
+#: Model outputs written by `pricing train`; the serving service adds them to the base.
+MODEL_FEATURES: dict[str, dict[str, str]] = {
+    "demand_forecast": {
+        "forecast_units": "LSTM median forecast of next period's units at the planned price.",
+        "forecast_q10": "10% quantile of next period's units.",
+        "forecast_q90": "90% quantile of next period's units.",
+        "forecast_horizon_units": "Median units summed over the forecast horizon.",
+        "forecast_ref_price": "The planned (reference) price the forecast holds at.",
+        "forecast_horizon": "Periods the forecast covers.",
+    },
+    "elasticity": {
+        "elasticity": "Arc price elasticity (+-5%) at the series' reference price.",
+        "elasticity_lower": "5% quantile of the elasticity over the bootstrap members.",
+        "elasticity_upper": "95% quantile of the elasticity over the bootstrap members.",
+        "elasticity_ref_price": "Reference (median) price of the series.",
+    },
+}
+#: The String field naming the model that wrote each output view's rows.
+MODEL_TAG_FIELD = {"demand_forecast": "forecast_model", "elasticity": "elasticity_model"}
 #: How many periods a feature row stays valid (covers gaps in weekly real data).
-TTL_PERIODS = {"sales_stats": 8, "inventory_stats": 8, "competitor_stats": 8}
+TTL_PERIODS = {
+    "sales_stats": 8,
+    "inventory_stats": 8,
+    "competitor_stats": 8,
+    "demand_forecast": 8,
+    "elasticity": 400,
+}
 
 
 @dataclass(frozen=True)
@@ -80,8 +106,11 @@ def _source(settings: Settings, view: str) -> Any:
     return FileSource(path=path, **common)
 
 
-def build_definitions(settings: Settings, grain: str) -> Definitions:
-    """Declarative Feast objects for this home; ttl counted in periods of its grain."""
+def build_definitions(settings: Settings, grain: str, with_models: bool = False) -> Definitions:
+    """Declarative Feast objects for this home; ttl counted in periods of its grain.
+
+    ``with_models`` adds the model-output views and the serving service (after training).
+    """
     product = Entity(
         name="product",
         join_keys=["product_id"],
@@ -96,24 +125,42 @@ def build_definitions(settings: Settings, grain: str) -> Definitions:
         description="Store, zone or channel where a price is set ('all' when there is one).",
         tags={"owner": OWNER},
     )
-    views = {
-        view: FeatureView(
+    catalogue = {**FEATURES, **(MODEL_FEATURES if with_models else {})}
+    views = {}
+    for view, fields in catalogue.items():
+        schema = [Field(name=n, dtype=Float64, description=d) for n, d in fields.items()]
+        if view in MODEL_TAG_FIELD:
+            schema.append(
+                Field(
+                    name=MODEL_TAG_FIELD[view],
+                    dtype=String,
+                    description="Tag of the model that wrote the row.",
+                )
+            )
+        layer = "model" if view in MODEL_FEATURES else "batch"
+        views[view] = FeatureView(
             name=view,
             entities=[product, location],
             ttl=timedelta(seconds=ttl_periods(grain, TTL_PERIODS[view]).total_seconds()),
-            schema=[Field(name=n, dtype=Float64, description=d) for n, d in fields.items()],
+            schema=schema,
             source=_source(settings, view),
             online=True,
             description=f"{view.replace('_', ' ')} per product and location, {grain} grain.",
-            tags={"owner": OWNER, "grain": grain, "layer": "batch"},
+            tags={"owner": OWNER, "grain": grain, "layer": layer},
             owner=OWNER,
         )
-        for view, fields in FEATURES.items()
-    }
     base = FeatureService(
         name=BASE_SERVICE,
-        features=list(views.values()),
+        features=[views[v] for v in FEATURES],
         description="Base features: what training snapshots read (version 1).",
         tags={"owner": OWNER, "version": "1"},
     )
-    return Definitions([product, location], views, {BASE_SERVICE: base})
+    services = {BASE_SERVICE: base}
+    if with_models:
+        services[SERVING_SERVICE] = FeatureService(
+            name=SERVING_SERVICE,
+            features=list(views.values()),
+            description="Base features + demand forecast + elasticity: what serving reads (v1).",
+            tags={"owner": OWNER, "version": "1"},
+        )
+    return Definitions([product, location], views, services)

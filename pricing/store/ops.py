@@ -13,14 +13,24 @@ from pricing.data.home import HomeData
 from pricing.features.build import NoDataError
 from pricing.settings import Settings
 from pricing.store.config import open_store
-from pricing.store.definitions import BASE_SERVICE, Definitions, build_definitions
+from pricing.store.definitions import (
+    BASE_SERVICE,
+    MODEL_FEATURES,
+    SERVING_SERVICE,
+    Definitions,
+    build_definitions,
+)
 
 
 def home_definitions(settings: Settings) -> Definitions:
+    """The home's definitions; model-output views once `pricing train` has written them."""
     grain = HomeData(settings.data_dir).grain
     if grain is None:
         raise NoDataError(f"{settings.home_dir} holds no data; ingest or generate data first")
-    return build_definitions(settings, grain)
+    with_models = all(
+        (settings.features_dir / f"{view}.parquet").exists() for view in MODEL_FEATURES
+    )
+    return build_definitions(settings, grain, with_models)
 
 
 def apply(settings: Settings) -> list[str]:
@@ -68,12 +78,22 @@ def online_features(
     settings: Settings,
     product_ids: list[str],
     location_id: str = "all",
-    service: str = BASE_SERVICE,
+    service: str | None = None,
 ) -> pd.DataFrame:
-    """Latest online features for each (product, location), one row per requested product."""
+    """Latest online features for each (product, location), one row per requested product.
+
+    Without ``service``: the serving service (base + model outputs) once training has
+    published them, else the base service.
+    """
+    from feast.errors import FeatureServiceNotFoundException
+
     store = open_store(settings)
     rows = [{"product_id": p, "location_id": location_id} for p in product_ids]
-    result = store.get_online_features(
-        features=store.get_feature_service(service), entity_rows=rows
-    )
+    try:
+        chosen = store.get_feature_service(service or SERVING_SERVICE)
+    except FeatureServiceNotFoundException:
+        if service is not None:
+            raise
+        chosen = store.get_feature_service(BASE_SERVICE)
+    result = store.get_online_features(features=chosen, entity_rows=rows)
     return pd.DataFrame(result.to_dict())
