@@ -13,6 +13,9 @@ from typing import Any
 from pricing.settings import Settings
 
 DATASETS = ("synthetic", "oj", "retail_price")
+#: PPO iterations in the demo: a short run so `make demo` stays within minutes; the
+#: benchmark's agent comes from `pricing train` (40 iterations).
+DEMO_AGENT_ITERATIONS = 8
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ def demo_home(settings: Settings, dataset: str) -> Settings:
     )
 
 
-def demo_steps(settings: Settings, dataset: str, sizes: DemoSizes, seed: int) -> list[Step]:
+def demo_steps(
+    settings: Settings, dataset: str, sizes: DemoSizes, seed: int, quick: bool = False
+) -> list[Step]:
     """The ordered steps; each returns a small summary for the result."""
     from pricing.data.adapters import DATASETS as LOADERS
     from pricing.data.adapters import default_datasets_dir
@@ -54,6 +59,7 @@ def demo_steps(settings: Settings, dataset: str, sizes: DemoSizes, seed: int) ->
     from pricing.data.synthetic import generate_into_home
     from pricing.features.build import build_features
     from pricing.store import ops, snapshots
+    from pricing.training import train_all
 
     def data() -> Any:
         if dataset == "synthetic":
@@ -70,6 +76,15 @@ def demo_steps(settings: Settings, dataset: str, sizes: DemoSizes, seed: int) ->
         ("apply", lambda: len(ops.apply(settings))),
         ("materialize", lambda: ops.materialize(settings).end.isoformat()),
         ("snapshot", lambda: snapshots.create_snapshot(settings).as_dict()),
+        (
+            "train",
+            lambda: train_all(
+                settings,
+                quick=quick,
+                seed=seed,
+                agent_iterations=None if quick else DEMO_AGENT_ITERATIONS,
+            ),
+        ),
         ("online", lambda: sample_online(settings)),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ def train_agent(
     seed: int | None = None,
     snapshot: str | None = None,
     progress: Progress | None = None,
+    iterations: int | None = None,
 ) -> SavedModel:
     """PPO on randomized markets (true demand of simulated products), exported and saved.
 
@@ -30,6 +32,8 @@ def train_agent(
     """
     seed = settings.seed if seed is None else seed
     ppo = PPOSettings.quick(seed) if quick else PPOSettings(seed=seed)
+    if iterations is not None:
+        ppo = dataclasses.replace(ppo, iterations=iterations)
     env_config = {"seed": seed, "elasticity_noise": 0.1}
 
     def report(iteration: int, row: dict[str, float]) -> None:
@@ -79,3 +83,97 @@ def agent_or_train(
             progress("no agent in the model store: training one")
         saved = train_agent(settings, quick=quick, progress=progress)
     return NumpyPolicy.load(saved.path), saved.tag
+
+
+def _save(
+    settings: Settings, kind: str, write: Callable[[Path], Any], metadata: dict[str, Any]
+) -> SavedModel:
+    with tempfile.TemporaryDirectory() as tmp:
+        write(Path(tmp))
+        return save_model(settings, kind, Path(tmp), metadata)
+
+
+def train_all(
+    settings: Settings,
+    snapshot: str | None = None,
+    quick: bool = False,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    agent_iterations: int | None = None,
+) -> dict[str, Any]:
+    """Train the trio from one snapshot (created first when not given), save each with its
+    lineage, and publish forecasts and elasticities to the serving feature views."""
+    from pricing.clock import resolve_as_of
+    from pricing.data.home import HomeData, write_parquet_atomic
+    from pricing.models.demand import DemandForecaster
+    from pricing.models.elasticity import PriceResponseModel
+    from pricing.models.outputs import elasticity_rows, forecast_rows
+    from pricing.models.snapshot_tables import rivals_from_snapshot, sales_from_snapshot
+    from pricing.store import ops
+    from pricing.store.definitions import BASE_SERVICE
+    from pricing.store.snapshots import create_snapshot, load_snapshot, show_snapshot
+
+    say = progress or (lambda _: None)
+    seed = settings.seed if seed is None else seed
+    grain = HomeData(settings.data_dir).grain or "daily"
+    if snapshot is None:
+        say("creating a snapshot of the current features")
+        ops.apply(settings)
+        snapshot = create_snapshot(settings).snapshot
+    frame = load_snapshot(settings, snapshot)
+    lineage = {
+        "snapshot": snapshot,
+        "feature_service": BASE_SERVICE,
+        "data_hash": show_snapshot(settings, snapshot).get("hash", ""),
+        "quick": quick,
+    }
+
+    say(f"price response (XGBoost) on {len(frame)} rows")
+    members = 2 if quick else 5
+    response = PriceResponseModel.fit(frame, seed=seed, members=members, quick=quick)
+    elasticity = _save(
+        settings,
+        "elasticity",
+        response.save,
+        {**lineage, "parameters": {"members": members, "seed": seed}, "metrics": {}},
+    )
+
+    say("demand forecaster (LSTM)")
+    sales, rivals = sales_from_snapshot(frame, grain), rivals_from_snapshot(frame, grain)
+    forecaster = DemandForecaster().fit(sales, rivals, grain, quick=quick, seed=seed)
+    config = forecaster.config.__dict__ if forecaster.config else {}
+    demand = _save(
+        settings,
+        "demand",
+        forecaster.save,
+        {
+            **lineage,
+            "parameters": {**config, "horizon": forecaster.horizon, "seed": seed},
+            "metrics": {},
+        },
+    )
+
+    say("pricing agent (PPO)")
+    agent = train_agent(
+        settings,
+        quick=quick,
+        seed=seed,
+        snapshot=snapshot,
+        progress=progress,
+        iterations=agent_iterations,
+    )
+
+    say("publishing forecasts and elasticities to the feature store")
+    as_of = resolve_as_of(settings)
+    write_parquet_atomic(
+        forecast_rows(forecaster, sales, rivals, as_of, demand.tag),
+        settings.features_dir / "demand_forecast.parquet",
+    )
+    write_parquet_atomic(
+        elasticity_rows(response, frame, as_of, elasticity.tag),
+        settings.features_dir / "elasticity.parquet",
+    )
+    ops.apply(settings)
+    ops.materialize(settings)
+    models = {m.kind: {"tag": m.tag, "sha256": m.sha256} for m in (demand, elasticity, agent)}
+    return {"snapshot": snapshot, "models": models}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from pricing.cli import bench, data, demo, evaluate, store
+from pricing.cli.common import friendly_errors
 
 app = typer.Typer(
     help="Dynamic pricing platform: data, features, Feast store, snapshots, demo.",
@@ -18,5 +19,6 @@ app.add_typer(store.snapshot_app, name="snapshot")
 app.add_typer(evaluate.app, name="evaluate")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
+app.command("train")(friendly_errors(evaluate.train))
 
 __all__ = ["app"]

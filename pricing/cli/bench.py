@@ -26,11 +26,14 @@ def policy(
     scenarios: Annotated[int, typer.Option(help="Number of seeded scenarios.", min=1)] = 30,
     seed: Annotated[int, typer.Option(help="Scenario seed (unseen products).")] = 0,
     draws: Annotated[int, typer.Option(help="Demand paths per scenario (CRN).", min=1)] = 20,
-    quick: Annotated[bool, typer.Option(help="Train a tiny agent if none exists.")] = False,
+    quick: Annotated[
+        bool, typer.Option(help="Tiny models (and agent, if none exists): smoke check only.")
+    ] = False,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Every policy as % of the exact DP oracle on the true demand (CRN)."""
-    from pricing.evaluation.policy_bench import plot_bench, true_demand_bench
+    """Every policy as % of the exact DP oracle, (a) pricing with the true demand and (b) with
+    models fitted on the scenarios' histories; always scored on the true demand (CRN)."""
+    from pricing.evaluation.policy_bench import pipeline_bench, plot_bench, true_demand_bench
     from pricing.training import agent_or_train
 
     cfg = settings()
@@ -38,10 +41,14 @@ def policy(
     started = time.perf_counter()
     with console.status(f"scoring {scenarios} scenarios x {draws} draws"):
         truth = true_demand_bench(agent, scenarios, seed, draws)
+    with console.status("pipeline: fitting forecaster and price response on the histories"):
+        pipeline = pipeline_bench(cfg, agent, scenarios, seed, draws, quick=quick)
     for name, value in truth.rounded().items():
-        console.print(f"  true demand  {name:18s} {value:6.2f}% of oracle")
+        other = pipeline.rounded().get(name, float("nan"))
+        console.print(f"  {name:18s} true demand {value:6.2f}%   pipeline {other:6.2f}% of oracle")
     payload = {
         "true_demand": truth.rounded(),
+        "pipeline": pipeline.rounded(),
         "scenarios": scenarios,
         "seed": seed,
         "draws": draws,
@@ -50,7 +57,7 @@ def policy(
     }
     out = results_dir()
     (out / "policy.json").write_text(json.dumps(payload, indent=2))
-    plot_bench({"true demand": truth}, out / "policy.png")
+    plot_bench({"true demand": truth, "pipeline": pipeline}, out / "policy.png")
     console.print(f"results: {out / 'policy.json'}, plot: {out / 'policy.png'}")
     if json_out:
         emit_json(payload)

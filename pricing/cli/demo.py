@@ -28,7 +28,7 @@ def demo(
     cfg = demo_home(settings(), dataset)
     reset_home(cfg)
     sizes = DemoSizes.pick(products, days, quick)
-    steps = demo_steps(cfg, dataset, sizes, seed if seed is not None else cfg.seed)
+    steps = demo_steps(cfg, dataset, sizes, seed if seed is not None else cfg.seed, quick)
     results: dict[str, object] = {}
     started = time.perf_counter()
     columns = (
@@ -56,6 +56,7 @@ def demo(
                 "seconds": round(elapsed, 1),
                 "snapshot": results["snapshot"],
                 "data": results["data"],
+                "models": results["train"]["models"],
             }
         )
 
@@ -69,13 +70,17 @@ def _where_next(home: object, dataset: str, results: dict[str, object], elapsed:
     console.print(
         f"home:      {home}\n"
         f"snapshot:  {snap['snapshot']} ({snap['rows']} rows)\n"
+        f"models:    {', '.join(m['tag'] for m in results['train']['models'].values())}\n"
         f"online:    {pid}@{loc} units_ma7={first.get('units_ma7')} "
-        f"last_price={first.get('last_price')}\n\n"
+        f"last_price={first.get('last_price')} forecast_units={first.get('forecast_units')} "
+        f"elasticity={first.get('elasticity')}\n\n"
         "Where to look next:\n"
         f"  export PRICING_HOME={home}\n"
         "  pricing data products --limit 5\n"
         f"  pricing store online {pid} --location {loc}\n"
         "  pricing snapshot list\n"
         f"  pricing snapshot show {snap['snapshot']}\n"
+        "  pricing evaluate forecast --json ; pricing evaluate elasticity --json\n"
+        "  pricing bench policy --scenarios 30 --seed 0 --json\n"
         f"  feast -c {home}/feature_repo feature-views list   (rendered Feast repo)"
     )

@@ -11,6 +11,34 @@ from pricing.cli.common import JSON_OPTION, console, emit_json, friendly_errors,
 app = typer.Typer(help="Evaluate models on the home's data.", no_args_is_help=True)
 
 
+@app.command("forecast")
+@friendly_errors
+def forecast(
+    horizon: Annotated[int | None, typer.Option(help="Periods ahead (default by grain).")] = None,
+    holdout: Annotated[int | None, typer.Option(help="Final periods held out.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default PRICING_SEED).")] = None,
+    quick: Annotated[bool, typer.Option(help="Tiny LSTM (smoke check only).")] = False,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Rolling-origin backtest of the LSTM and the baselines on the home's data."""
+    from pricing.data.home import HomeData
+    from pricing.features.build import NoDataError
+    from pricing.models.backtest import run_backtest
+
+    cfg = settings()
+    home = HomeData(cfg.data_dir)
+    if home.grain is None:
+        raise NoDataError(f"{cfg.home_dir} holds no data; ingest or generate data first")
+    with console.status("rolling-origin backtest (training at every origin)"):
+        result = run_backtest(home.read("sales"), home.read("competitor_prices"), home.grain,
+                              horizon=horizon, holdout=holdout, quick=quick,
+                              seed=cfg.seed if seed is None else seed)
+    for name, scores in result["models"].items():
+        console.print(f"  {name:18s} WAPE {scores['wape']:.3f}  MASE {scores['mase']:.3f}")
+    if json_out:
+        emit_json(result)
+
+
 @app.command("elasticity")
 @friendly_errors
 def elasticity(
@@ -30,5 +58,27 @@ def elasticity(
         )
     for key, value in result.items():
         console.print(f"  {key:20s} {value}")
+    if json_out:
+        emit_json(result)
+
+
+def train(
+    snapshot: Annotated[str | None, typer.Option(help="Train from this snapshot id.")] = None,
+    quick: Annotated[bool, typer.Option(help="Tiny models for smoke checks.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default PRICING_SEED).")] = None,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Train the model trio from a snapshot and publish their outputs to Feast."""
+    from pricing.training import train_all
+
+    result = train_all(
+        settings(),
+        snapshot=snapshot,
+        quick=quick,
+        seed=seed,
+        progress=lambda message: console.print(f"  {message}"),
+    )
+    for kind, model in result["models"].items():
+        console.print(f"{kind:10s} {model['tag']}  sha256 {model['sha256'][:16]}...")
     if json_out:
         emit_json(result)

@@ -62,6 +62,31 @@ def true_demand_bench(
     )
 
 
+def pipeline_bench(
+    settings: Any,
+    agent: NumpyPolicy | None,
+    scenarios: int,
+    seed: int,
+    draws: int = 20,
+    quick: bool = False,
+) -> BenchResult:
+    """Question (b): models fitted on the scenarios' histories; policies price with the
+    estimates (the oracle keeps the truth: it is the yardstick); scored on the true demand."""
+    from pricing.evaluation.pipeline import estimated_source, fit_pipeline
+
+    chosen: list[Scenario] = make_scenarios(scenarios, seed)
+    fitted = fit_pipeline(settings, chosen, seed, quick=quick)
+    uniforms = common_random_numbers(chosen, seed + 1, draws)
+    factories = policy_factories(agent, estimated_source(fitted))
+    scores = score_policies(chosen, factories, uniforms)
+    return BenchResult(
+        percent={k: float(v) for k, v in scores.percent.items()},
+        per_scenario={k: [float(x) for x in v] for k, v in scores.per_scenario.items()},
+        scenarios=scenarios,
+        draws=draws,
+    )
+
+
 def plot_bench(results: dict[str, BenchResult], path: Any) -> None:
     """Bars of % of oracle per policy, one group per question."""
     import matplotlib

@@ -1,0 +1,298 @@
+"""Global LSTM demand forecaster: the next H periods of every series at the planned price.
+
+A decision model: the horizon's planned prices and promotions are known inputs, so the forecast
+answers "what will sell if we charge this". One network serves all series (units divided by each
+series' mean over the training window, then log1p); it outputs the 10/50/90% quantiles under
+pinball loss, the median being the point forecast. Stock-outs and masked gaps carry zero weight
+in the loss. Keras is imported lazily so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pricing.data.grain import period_delta
+from pricing.models.baselines import log_linear_fit
+from pricing.models.series import (
+    DEFAULT_HORIZON,
+    QUANTILES,
+    SERIES_KEY,
+    Panel,
+    build_panel,
+    decoder_inputs,
+    encoder_inputs,
+    future_dates,
+    network_inputs,
+    plan_arrays,
+    reference_price,
+    series_scale,
+    training_windows,
+)
+
+logger = logging.getLogger(__name__)
+MODEL_FILE, META_FILE = "model.keras", "forecaster.json"
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Network size and training budget. Defaults were tuned on the synthetic market and on
+    Dominick's OJ, where a bigger or longer-trained network only memorises past weeks."""
+
+    lookback: int
+    hidden: int = 32
+    members: int = 3  # ensemble towers trained side by side; forecasts are their mean
+    epochs: int = 20
+    warm_epochs: int = 6
+    batch_size: int = 256
+    patience: int = 3  # early-stopping patience; 0 trains all epochs on every window
+    learning_rate: float = 3e-3
+    volume_weight: float = 0.5  # samples weigh (series scale)**this: 1 would match pooled WAPE
+    max_windows: int = 0  # subsample training windows to at most this many (0: all)
+
+    @classmethod
+    def for_grain(cls, grain: str, quick: bool = False) -> ForecastConfig:
+        config = cls(lookback={"daily": 28, "weekly": 16, "monthly": 12}[grain])
+        return replace(config, lookback=min(config.lookback, 14), **QUICK) if quick else config
+
+
+#: Quick mode: a tiny single network on a sample of windows, for smoke checks only.
+QUICK = {"hidden": 8, "members": 1, "epochs": 6, "warm_epochs": 2, "batch_size": 64}
+QUICK |= {"patience": 0, "learning_rate": 1e-2, "max_windows": 2048}
+
+
+def series_table(panel: Panel) -> pd.DataFrame:
+    """Per-series scale, reference price, and own price and promo slopes (order one) of the
+    training window, indexed "product|location": what the shared network needs per series."""
+    scale, ref = series_scale(panel), reference_price(panel)
+    slopes = log_linear_fit(panel, ref, len(panel.dates), ridge=1e-2)[:, 1:3] / [3.0, 1.0]
+    slopes = np.clip(slopes, -3.0, 3.0)
+    index = (panel.keys["product_id"] + "|" + panel.keys["location_id"]).to_numpy()
+    columns = {"scale": scale, "ref": ref, "price": slopes[:, 0], "promo": slopes[:, 1]}
+    return pd.DataFrame(columns, index=index)
+
+
+def pinball_loss(y_true, y_pred):  # type: ignore[no-untyped-def]
+    """Pinball loss over quantiles and usable steps, averaged over the ensemble members.
+
+    ``y_true`` is (N, H, 2): target and mask; ``y_pred`` is (N, members, H, quantiles).
+    """
+    from keras import ops
+
+    target, weight = y_true[:, None, :, :1], y_true[:, None, :, 1]
+    error = target - y_pred
+    q = ops.convert_to_tensor(QUANTILES, dtype=y_pred.dtype)
+    loss = ops.sum(ops.maximum(q * error, (q - 1.0) * error), axis=-1)
+    per_member = ops.sum(loss * weight, axis=-1) / ops.maximum(ops.sum(weight, axis=-1), 1.0)
+    return ops.mean(per_member, axis=-1)
+
+
+def build_network(  # type: ignore[no-untyped-def]
+    config: ForecastConfig, horizon: int, widths: tuple[int, int], vocab: tuple[int, int]
+):
+    """``members`` independent towers (an ensemble trained in one pass, each with its own
+    loss): an encoder LSTM over the lookback and the series' static inputs give a context; a
+    head shared by the horizon steps reads it with the step's known inputs (planned price,
+    promo, calendar). Output biases start at log1p(1), the series' mean level."""
+    import keras
+    from keras import layers
+
+    past = keras.Input((config.lookback, widths[0]), name="past")
+    future = keras.Input((horizon, widths[1]), name="future")
+    static = keras.Input((3,), name="static")
+    tokens = [keras.Input((1,), dtype="int32", name=name) for name in ("product", "location")]
+    towers = []
+    for m in range(config.members):
+        state = layers.LSTM(config.hidden, name=f"encoder_{m}")(past)
+        ids = [
+            layers.Flatten()(layers.Embedding(n + 1, 4)(t))
+            for n, t in zip(vocab, tokens, strict=True)
+        ]
+        context = layers.Concatenate()([state, static, *ids])
+        context = layers.Dense(config.hidden, activation="relu")(context)
+        steps = layers.Concatenate()([layers.RepeatVector(horizon)(context), future])
+        hidden = layers.Dense(config.hidden, activation="relu")(steps)
+        hidden = layers.Dense(config.hidden, activation="relu")(hidden)
+        level = keras.initializers.Constant(float(np.log1p(1.0)))
+        out = layers.Dense(len(QUANTILES), bias_initializer=level)(hidden)
+        towers.append(layers.Reshape((1, horizon, len(QUANTILES)))(out))
+    outputs = layers.Concatenate(axis=1)(towers) if len(towers) > 1 else towers[0]
+    return keras.Model([past, future, static, *tokens], outputs, name="demand_lstm")
+
+
+class DemandForecaster:
+    """Fit on a panel of series, forecast quantiles at planned prices, save and load."""
+
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        self.config = config
+        self.model = None
+        self.table = pd.DataFrame()  # series_table of the training window
+        self.vocab: dict[str, list[str]] = {}  # product and location ids of the embeddings
+        self.level = (0.0, 1.0)  # mean and sd of log scale over the training series
+        self.grain, self.horizon = "", 0
+
+    def _series(self, panel: Panel) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Per-series table (unseen series from their own history), static inputs and ids."""
+        fresh = series_table(panel)
+        table = self.table.reindex(fresh.index).fillna(fresh) if len(self.table) else fresh
+        size = (np.log(table["scale"].to_numpy()) - self.level[0]) / self.level[1]
+        static = np.column_stack([size, table["price"], table["promo"]]).astype("float32")
+        ids = [pd.Categorical(panel.keys[c], self.vocab[c]).codes + 1 for c in self.vocab]
+        return table, static, np.stack(ids, axis=-1).astype("int32")
+
+    def fit_panel(
+        self, panel: Panel, horizon: int, quick: bool = False, seed: int = 0, warm: bool = False
+    ) -> DemandForecaster:
+        """Train on every window whose horizon ends inside ``panel``, early-stopping on the
+        windows that start in its last periods (a time split: later weeks are never in
+        training while they are judged). ``warm`` continues from the current weights for
+        ``warm_epochs`` (the backtest's later origins: those weights only saw older data)."""
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        warm = warm and self.model is not None
+        self.config = config = self.config or ForecastConfig.for_grain(panel.grain, quick)
+        self.grain, self.horizon, self.table = panel.grain, horizon, series_table(panel)
+        log_scale = np.log(self.table["scale"].to_numpy())
+        self.level = (float(log_scale.mean()), float(max(log_scale.std(), 1e-3)))
+        if not warm:
+            self.vocab = {c: sorted(set(panel.keys[c])) for c in SERIES_KEY}
+        table, static, ids = self._series(panel)
+        scale, ref = table["scale"].to_numpy(), table["ref"].to_numpy()
+        data = training_windows(panel, scale, ref, static, ids, config.lookback, horizon)
+        held_out = max(horizon, len(panel.dates) // 12) if config.patience else -horizon
+        train, val = data.split(len(panel.dates) - horizon - held_out)
+        if config.max_windows and len(train.start) > config.max_windows:
+            keep = np.random.default_rng(seed).choice(len(train.start), config.max_windows, False)
+            train = train.take(np.sort(keep))
+        if not len(train.start):
+            raise ValueError("not enough usable history to train the demand forecaster")
+        if not warm:
+            widths = (data.past.shape[-1], data.future.shape[-1])
+            vocab = (len(self.vocab["product_id"]), len(self.vocab["location_id"]))
+            self.model = build_network(config, horizon, widths, vocab)
+            self.model.compile(keras.optimizers.Adam(config.learning_rate), pinball_loss)
+        # Bigger series weigh more, as they do in pooled WAPE.
+        weight = lambda part: (scale[part.row] / scale.mean()) ** config.volume_weight  # noqa: E731
+        checked = (val.inputs(), _log_target(val.target), weight(val)) if len(val.start) else None
+        stop = keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)
+        history = self.model.fit(  # type: ignore[attr-defined]
+            train.inputs(),
+            _log_target(train.target),
+            sample_weight=weight(train),
+            validation_data=checked,
+            epochs=config.warm_epochs if warm else config.epochs,
+            batch_size=config.batch_size,
+            callbacks=[stop] if checked else [],
+            verbose=0,
+        )
+        logger.info(
+            "demand LSTM: %d windows, val loss %s",
+            len(train.start),
+            np.round(history.history.get("val_loss", []), 4),
+        )
+        return self
+
+    def predict_panel(self, history: Panel, price: np.ndarray, promo: np.ndarray) -> np.ndarray:
+        """Quantiles (series, H, 3) in units for the H periods after ``history``."""
+        if self.model is None or self.config is None:
+            raise RuntimeError("fit or load the forecaster first")
+        table, static, ids = self._series(history)
+        scale, ref = table["scale"].to_numpy(), table["ref"].to_numpy()
+        past = encoder_inputs(history, scale, ref, self.config.lookback)
+        future = decoder_inputs(history, ref, price, promo)
+        inputs = network_inputs(past, future, static, ids)
+        members = np.asarray(self.model.predict_on_batch(inputs), dtype=float)
+        quantiles = np.sort(np.expm1(members.mean(axis=1)), axis=-1)
+        return np.maximum(quantiles * scale[:, None, None], 0.0)
+
+    def fit(
+        self,
+        sales: pd.DataFrame,
+        competitor_prices: pd.DataFrame | None,
+        grain: str,
+        horizon: int | None = None,
+        quick: bool = False,
+        seed: int = 0,
+    ) -> DemandForecaster:
+        """Train on the canonical sales (and rival prices) of one home."""
+        panel = build_panel(sales, competitor_prices, grain)
+        return self.fit_panel(panel, horizon or DEFAULT_HORIZON[grain], quick=quick, seed=seed)
+
+    def predict(
+        self,
+        sales: pd.DataFrame,
+        competitor_prices: pd.DataFrame | None,
+        future_prices: pd.DataFrame,
+        future_promo: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Quantile forecasts for the series in ``future_prices`` over the H periods from its
+        first date (the origin); the history is whatever in ``sales`` precedes the origin.
+
+        ``future_prices``: product_id, location_id, date, price (and optionally promo);
+        ``future_promo`` (same keys + promo) overrides the promo. Rival prices are carried
+        forward from before the origin; a missing planned price repeats the last one.
+        """
+        plan = future_prices.assign(date=pd.to_datetime(future_prices["date"], utc=True))
+        if future_promo is not None:
+            promo = future_promo.assign(date=pd.to_datetime(future_promo["date"], utc=True))
+            plan = plan.drop(columns="promo", errors="ignore").merge(
+                promo[[*SERIES_KEY, "date", "promo"]], on=[*SERIES_KEY, "date"], how="left"
+            )
+        origin = plan["date"].min()
+        end = origin - period_delta(self.grain)
+        before = lambda frame: frame[pd.to_datetime(frame["date"], utc=True) < origin]  # noqa: E731
+        rivals = before(competitor_prices) if competitor_prices is not None else None
+        keys = plan[SERIES_KEY].drop_duplicates().sort_values(SERIES_KEY)
+        history = build_panel(before(sales), rivals, self.grain, end=end, keys=keys)
+        history = history.head(int(np.searchsorted(history.dates, end, side="right")))
+        dates = future_dates(history, self.horizon)
+        price, planned_promo = plan_arrays(history, dates, plan)
+        quantiles = self.predict_panel(history, price, planned_promo)
+        frame = history.keys.loc[np.repeat(np.arange(len(keys)), self.horizon)]
+        frame = frame.reset_index(drop=True).assign(date=np.tile(dates, len(keys)))
+        return frame.assign(
+            **{f"q{round(q * 100)}": quantiles[:, :, j].ravel() for j, q in enumerate(QUANTILES)}
+        )
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the network (``model.keras``) and everything else it needs (JSON)."""
+        if self.model is None or self.config is None:
+            raise RuntimeError("nothing to save: fit the forecaster first")
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save(path / MODEL_FILE)
+        meta = {
+            "config": asdict(self.config),
+            "grain": self.grain,
+            "horizon": self.horizon,
+            "quantiles": QUANTILES,
+            "vocab": self.vocab,
+            "level": self.level,
+            "series": self.table.reset_index().to_dict("list"),
+        }
+        (path / META_FILE).write_text(json.dumps(meta, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> DemandForecaster:
+        import keras
+
+        path = Path(directory)
+        meta = json.loads((path / META_FILE).read_text())
+        forecaster = cls(ForecastConfig(**meta["config"]))
+        forecaster.grain, forecaster.horizon = meta["grain"], int(meta["horizon"])
+        forecaster.vocab, forecaster.level = meta["vocab"], tuple(meta["level"])
+        forecaster.table = pd.DataFrame(meta["series"]).set_index("index")
+        forecaster.model = keras.models.load_model(path / MODEL_FILE, compile=False)
+        return forecaster
+
+
+def _log_target(target: np.ndarray) -> np.ndarray:
+    """Targets in log1p(units / scale), where quantiles of relative errors live."""
+    return np.stack([np.log1p(target[..., 0]), target[..., 1]], axis=-1)
