@@ -52,7 +52,7 @@ def seasonal_naive(history: Panel, price: np.ndarray, promo: np.ndarray) -> np.n
     values = np.where(history.usable, history.units, np.nan)
     out = np.full((len(history.keys), horizon), np.nan)
     for h in range(horizon):
-        lag = season
+        lag = season * (h // season + 1)  # the nearest whole seasons back inside the history
         while length + h - lag >= 0:
             column = values[:, length + h - lag]
             out[:, h] = np.where(np.isnan(out[:, h]), column, out[:, h])

@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ class ForecastConfig:
 
 
 #: Quick mode: a tiny single network on a sample of windows, for smoke checks only.
-QUICK = {"hidden": 8, "members": 1, "epochs": 6, "warm_epochs": 2, "batch_size": 64}
+QUICK: dict[str, Any] = {"hidden": 8, "members": 1, "epochs": 6, "warm_epochs": 2, "batch_size": 64}
 QUICK |= {"patience": 0, "learning_rate": 1e-2, "max_windows": 2048}
 
 
@@ -77,7 +78,7 @@ def series_table(panel: Panel) -> pd.DataFrame:
     return pd.DataFrame(columns, index=index)
 
 
-def pinball_loss(y_true, y_pred):  # type: ignore[no-untyped-def]
+def pinball_loss(y_true: Any, y_pred: Any) -> Any:
     """Pinball loss over quantiles and usable steps, averaged over the ensemble members.
 
     ``y_true`` is (N, H, 2): target and mask; ``y_pred`` is (N, members, H, quantiles).
@@ -92,9 +93,9 @@ def pinball_loss(y_true, y_pred):  # type: ignore[no-untyped-def]
     return ops.mean(per_member, axis=-1)
 
 
-def build_network(  # type: ignore[no-untyped-def]
+def build_network(
     config: ForecastConfig, horizon: int, widths: tuple[int, int], vocab: tuple[int, int]
-):
+) -> Any:
     """``members`` independent towers (an ensemble trained in one pass, each with its own
     loss): an encoder LSTM over the lookback and the series' static inputs give a context; a
     head shared by the horizon steps reads it with the step's known inputs (planned price,
@@ -130,7 +131,7 @@ class DemandForecaster:
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
         self.config = config
-        self.model = None
+        self.model: Any = None  # the Keras model
         self.table = pd.DataFrame()  # series_table of the training window
         self.vocab: dict[str, list[str]] = {}  # product and location ids of the embeddings
         self.level = (0.0, 1.0)  # mean and sd of log scale over the training series
@@ -181,7 +182,7 @@ class DemandForecaster:
         weight = lambda part: (scale[part.row] / scale.mean()) ** config.volume_weight  # noqa: E731
         checked = (val.inputs(), _log_target(val.target), weight(val)) if len(val.start) else None
         stop = keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)
-        history = self.model.fit(  # type: ignore[attr-defined]
+        history = self.model.fit(
             train.inputs(),
             _log_target(train.target),
             sample_weight=weight(train),
