@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install (a no-op when nothing changed)
 
-demo: $(STAMP) ## Run the whole pipeline on the embedded defaults (synthetic market + Dominick's OJ)
+demo: $(STAMP) ## Run the whole pipeline: synthetic market (full models), then Dominick's OJ (tiny models)
 	$(BIN)/pricing demo
-	$(BIN)/pricing demo --dataset oj
+	$(BIN)/pricing demo --dataset oj --quick
 
 demo-quick: $(STAMP) ## Small, fast smoke run of the demo
 	$(BIN)/pricing demo --quick
