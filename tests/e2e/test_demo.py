@@ -57,7 +57,7 @@ def test_quick_demo_then_where_to_look_next(tmp_path):
 @pytest.mark.slow
 def test_oj_demo_in_its_own_home(tmp_path):
     home = tmp_path / ".pricing"
-    demo = last_json(run(["demo", "--dataset", "oj", "--json"], home))
+    demo = last_json(run(["demo", "--dataset", "oj", "--quick", "--json"], home))
     assert demo["home"] == str(tmp_path / ".pricing-oj")
     assert demo["data"] == {
         "rows": 106139,
