@@ -30,9 +30,15 @@ def forecast(
     if home.grain is None:
         raise NoDataError(f"{cfg.home_dir} holds no data; ingest or generate data first")
     with console.status("rolling-origin backtest (training at every origin)"):
-        result = run_backtest(home.read("sales"), home.read("competitor_prices"), home.grain,
-                              horizon=horizon, holdout=holdout, quick=quick,
-                              seed=cfg.seed if seed is None else seed)
+        result = run_backtest(
+            home.read("sales"),
+            home.read("competitor_prices"),
+            home.grain,
+            horizon=horizon,
+            holdout=holdout,
+            quick=quick,
+            seed=cfg.seed if seed is None else seed,
+        )
     for name, scores in result["models"].items():
         console.print(f"  {name:18s} WAPE {scores['wape']:.3f}  MASE {scores['mase']:.3f}")
     if json_out:

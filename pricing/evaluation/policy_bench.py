@@ -43,7 +43,7 @@ def policy_factories(
     """Every benchmarked policy, all pricing from the same demand source."""
     factories = dict(baseline_factories(source_factory))
     if agent is not None:
-        factories["ppo"] = lambda s: AgentPolicy(s, source_factory(s), agent)
+        factories["ppo"] = lambda s: AgentPolicy.for_scenario(s, source_factory(s), agent)
     return factories
 
 

@@ -150,17 +150,27 @@ class AgentPolicy:
     """
 
     def __init__(
-        self, scenario: Scenario, source: DemandSource, policy: NumpyPolicy, monotone: bool = True
+        self, outlook: Outlook, max_change: float, policy: NumpyPolicy, monotone: bool = True
     ) -> None:
-        self.outlook = Outlook.build(scenario, source)
-        self.max_change = scenario.guardrails.max_change
+        self.outlook = outlook
+        self.max_change = max_change
         self.policy = policy
         self.monotone = monotone
 
-    def choose(self, state: PricingState) -> float:
+    @classmethod
+    def for_scenario(
+        cls, scenario: Scenario, source: DemandSource, policy: NumpyPolicy, monotone: bool = True
+    ) -> AgentPolicy:
+        outlook = Outlook.build(scenario, source)
+        return cls(outlook, scenario.guardrails.max_change, policy, monotone)
+
+    def decide(self, state: PricingState) -> tuple[float, float]:
+        """The price and the probability the agent gives the action that set it."""
         obs = observation(state, self.outlook)
+        probs = self.policy.probabilities(obs)
         if not self.monotone or not math.isfinite(state.competitor_price):
-            return action_price(state, self.policy.act(obs), self.max_change)
+            action = int(np.argmax(probs))
+            return action_price(state, action, self.max_change), float(probs[action])
         level = state.competitor_price / self.outlook.reference
         below = COMPETITOR_GRID[level + 1e-9 >= COMPETITOR_GRID]
         if not len(below):
@@ -168,4 +178,8 @@ class AgentPolicy:
         batch = np.repeat(obs[None, :], len(below), axis=0)
         batch[:, 1] = below - 1.0
         actions = np.unique(np.argmax(self.policy.logits(batch), axis=1))
-        return max(action_price(state, int(a), self.max_change) for a in actions)
+        price, action = max((action_price(state, int(a), self.max_change), int(a)) for a in actions)
+        return price, float(probs[action])
+
+    def choose(self, state: PricingState) -> float:
+        return self.decide(state)[0]

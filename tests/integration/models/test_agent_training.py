@@ -35,5 +35,5 @@ def test_agent_prices_scenarios_on_the_ladder(tiny_agent):
     scenarios = make_scenarios(3, seed=1, horizon=14)
     uniforms = np.random.default_rng(0).random((3, 14))
     for scenario, row in zip(scenarios, uniforms, strict=True):
-        agent = AgentPolicy(scenario, true_demand_source(scenario), tiny_agent.policy)
+        agent = AgentPolicy.for_scenario(scenario, true_demand_source(scenario), tiny_agent.policy)
         assert simulate(scenario, agent, row) >= 0.0  # simulate raises if off the ladder

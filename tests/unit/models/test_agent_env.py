@@ -63,7 +63,7 @@ def test_higher_competitor_price_never_lowers_the_agents_price():
         (rng.normal(size=(N_ACTIONS, 16)).astype(np.float32), np.zeros(N_ACTIONS, np.float32)),
     )
     for scenario in make_scenarios(4, seed=2):
-        agent = AgentPolicy(scenario, true_demand_source(scenario), weights)
+        agent = AgentPolicy.for_scenario(scenario, true_demand_source(scenario), weights)
         for _ in range(25):
             t = int(rng.integers(scenario.horizon))
             state = scenario.state(

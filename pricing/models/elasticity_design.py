@@ -1,0 +1,143 @@
+"""The price response's design: per-series log-linear priors and the trees' feature matrix.
+
+Kept apart from the model class so both training and serving share one feature path; it works
+on plain numpy columns (``Cols``) because serving builds it on every request.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pricing.data.schemas import KEY
+from pricing.features.calendar import CALENDAR_FEATURES
+
+PRICE_FEATURES = ["log_price_ratio", "log_gap_ratio", "log_price_change", "promo"]
+FEATURES = [*PRICE_FEATURES, *CALENDAR_FEATURES, "log_units_ma28", "log_units_ma7",
+            "days_of_cover", "series_level"]  # fmt: skip
+MONOTONE = {"log_price_ratio": -1, "log_gap_ratio": -1, "log_price_change": -1, "promo": 1}
+BASE = ["units_ma28", "units_ma7", "revenue_ma28", "revenue_ma7", "last_price",
+        "competitor_min_price", "days_of_cover", *CALENDAR_FEATURES]  # fmt: skip
+SERIES = ["ref_price", "min_price", "max_price", "comp_ref", "level"]
+ARC, PAD, OFFSET, BLOCK = 0.05, 0.10, 0.5, 14
+INNER, ARC_SPAN = (1 - ARC) / (1 + ARC), math.log((1 + ARC) / (1 - ARC))  # +-5% arc
+EPOCH = pd.Timestamp("2000-01-01", tz="UTC")
+
+
+def safe_log(values: Any) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(np.asarray(values, dtype=float))
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def prepare_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Observed, not stocked-out rows with a price (deterministic order) and the series table."""
+    rows = frame[frame["units_sold"].notna() & (frame["price"] > 0)]
+    rows = rows[~rows["stockout"].fillna(False).astype(bool)].copy()
+    rows[KEY] = rows[KEY].astype(str)
+    rows = rows.sort_values([*KEY, "event_timestamp"], kind="stable").reset_index(drop=True)
+    rows["y"] = np.log(rows["units_sold"].clip(lower=0) + OFFSET)
+    rows["comp"] = rows["competitor_min_price"].where(rows["competitor_min_price"] > 0)
+    stats = {"price": ["median", "min", "max"], "comp": ["median"], "y": ["mean"]}
+    series = rows.groupby(KEY, sort=True).agg(stats)
+    series.columns = SERIES
+    return rows, series
+
+
+def _shrink(b: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes shrinkage toward the mean (DerSimonian-Laird spread: outlier-robust)."""
+    ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
+    if not ok.any():
+        return np.zeros_like(b)
+    w = se[ok] ** -2.0
+    q = float(np.sum(w * (b[ok] - np.average(b[ok], weights=w)) ** 2))
+    tau2 = max((q - ok.sum() + 1) / (w.sum() - np.sum(w**2) / w.sum() + 1e-12), 1e-2)
+    mu = float(np.average(b[ok], weights=1.0 / (se[ok] ** 2 + tau2)))
+    return np.where(ok, (b / se**2 + mu / tau2) / (1.0 / se**2 + 1.0 / tau2), mu)
+
+
+Cols = dict[str, np.ndarray]
+
+
+def columns(rows: pd.DataFrame) -> Cols:
+    """What the design reads, as float arrays (numpy, not pandas: serving calls this per request);
+    ``t`` is years since 2000 (zero without a timestamp: calendar effects cancel in ratios)."""
+    n, out = len(rows), {}
+    for name in [*BASE, "promo"]:
+        out[name] = rows[name].to_numpy(float) if name in rows else np.full(n, np.nan)
+    when = rows.get("event_timestamp")
+    out["t"] = np.zeros(n) if when is None else (when - EPOCH).dt.days.to_numpy(float) / 365.25
+    return out
+
+
+def series_info(series: pd.DataFrame, idx: np.ndarray) -> Cols:
+    return {c: series[c].to_numpy(float)[idx] for c in SERIES}
+
+
+def _regressors(cols: Cols, prices: np.ndarray, info: Cols) -> np.ndarray:
+    """The prior's regressors: log price ratio, log competitor ratio (0 if unknown), promo, then
+    trend, season, holiday, weekday."""
+    comp = safe_log(cols["competitor_min_price"] / info["comp_ref"])
+    x, promo, t = safe_log(prices / info["ref_price"]), np.nan_to_num(cols["promo"]), cols["t"]
+    return np.column_stack(
+        [x, np.nan_to_num(comp), promo, t, np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
+        + [np.nan_to_num(cols["is_holiday"])]
+        + [(cols["day_of_week"] == d).astype(float) for d in range(1, 7)]
+    )
+
+
+def fit_prior(rows: pd.DataFrame, series: pd.DataFrame, weight: np.ndarray) -> np.ndarray:
+    """Per series: intercept and coefficients of ``_regressors`` by weighted least squares.
+
+    The price, competitor and promo effects are shrunk and sign-clipped, then the intercept is
+    refitted so the margin stays unbiased per series.
+    """
+    code, y = series.index.get_indexer(pd.MultiIndex.from_frame(rows[KEY])), rows["y"].to_numpy()
+    x = _regressors(columns(rows), rows["price"].to_numpy(float), series_info(series, code))
+    controls, k = np.column_stack([np.ones(len(rows)), x]), x.shape[1] + 1
+    beta_all, se_all = np.zeros((len(series), k)), np.full((len(series), 3), np.nan)
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    for a, b in zip(starts, [*starts[1:], len(rows)], strict=True):
+        w, xs, ys = weight[a:b], controls[a:b], y[a:b]
+        keep = np.ptp(xs[w > 0], axis=0) > 0 if (w > 0).sum() > 2 else np.zeros(k, bool)
+        keep[0] = True
+        if not keep[1] or w.sum() <= keep.sum() + 2:
+            continue  # no price variation here: the pooled mean stands in
+        inv = np.linalg.pinv(xs[:, keep].T @ (xs[:, keep] * w[:, None]))
+        beta, se = np.zeros(k), np.full(k, np.inf)
+        beta[keep] = inv @ xs[:, keep].T @ (w * ys)
+        s2 = float(w @ (ys - xs @ beta) ** 2) / (w.sum() - keep.sum())
+        se[keep] = np.sqrt(np.maximum(np.diag(inv) * s2, 1e-12))
+        beta_all[code[a]], se_all[code[a]] = beta, se[1:4]
+    coef = beta_all[:, 1:]
+    effects = np.column_stack([_shrink(coef[:, j], se_all[:, j]) for j in range(3)])
+    coef[:, :3] = np.clip(effects, [-np.inf, 0.0, 0.0], [0.0, np.inf, np.inf])
+    total = np.bincount(code, weights=weight, minlength=len(series))
+    rest = np.bincount(code, weights=weight * (y - np.sum(x * coef[code], axis=1)))
+    level = series["level"].to_numpy(float)  # a series no draw kept falls back to its mean
+    return np.column_stack([np.divide(rest, total, out=level.copy(), where=total > 0), coef])
+
+
+def design(
+    col: Cols, prices: np.ndarray, series: pd.DataFrame, prior: np.ndarray, idx: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tree features (columns in FEATURES order) at ``prices`` and the prior's base margin."""
+    info = series_info(series, idx)
+    ref, level, slope = info["ref_price"], info["level"], prior[idx, 1]
+    effects = _regressors(col, prices, info)
+    d = {"log_price_ratio": effects[:, 0], "promo": effects[:, 2]}
+    d["log_gap_ratio"] = safe_log(prices / col["competitor_min_price"])
+    d["log_price_change"] = safe_log(prices / col["last_price"])
+    for w in (28, 7):
+        units, paid = (
+            col[f"units_ma{w}"],
+            safe_log(col[f"revenue_ma{w}"] / col[f"units_ma{w}"] / ref),
+        )
+        d[f"log_units_ma{w}"] = safe_log(units + OFFSET) - level - slope * np.nan_to_num(paid)
+    d = col | d | {"series_level": level}
+    design = np.column_stack([np.broadcast_to(d[f], len(prices)) for f in FEATURES])
+    margin = prior[idx, 0] + np.sum(effects * prior[idx, 1:], axis=1)
+    return design, margin.astype(np.float32)  # XGBoost's own precision (and fast path)
