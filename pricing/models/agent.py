@@ -19,8 +19,11 @@ from pricing.market.scenario_gen import make_scenarios
 from pricing.market.scenarios import PricingState, Scenario
 from pricing.models.agent_export import NumpyPolicy
 from pricing.policy.baselines import DemandSource, true_demand_source
+from pricing.policy.guardrails import GuardrailConfig, ProductLimits
+from pricing.policy.ladder_bounds import ladder_bounds
 
 N_ACTIONS = 15
+DEFAULT_MAX_CHANGE = 0.15  # the action range when no max-change rule is set
 OBS_SIZE = 12
 _TRAINING_SEED_BASE = 9_000_000  # training markets never share seeds with benchmark scenarios
 
@@ -123,7 +126,7 @@ class PricingEnv(gym.Env):
 
     def step(self, action: int):
         s = self.scenario
-        price = action_price(self.state, int(action), s.guardrails.max_change)
+        price = action_price(self.state, int(action), s.guardrails.max_change or DEFAULT_MAX_CHANGE)
         mean = float(s.true_units[self.t, s.grid_index(price)])
         sold = min(float(self.np_random.poisson(mean)), self.on_hand)
         reward = float(s.margin(price)) * sold / self.scale
@@ -146,14 +149,22 @@ class AgentPolicy:
 
     ``monotone`` enforces by construction that a higher competitor price never lowers our
     price: the agent is asked at every competitor level of a fixed grid up to the actual one
-    and the highest price wins (the competitor price is read to the grid step below it).
+    (the actual price read to the grid step below it), each with the ladder floor and ceiling
+    that level would bring, and the highest answer wins, projected onto this step's ladder.
+    With ladders whose floor and ceiling never fall as the competitor rises (see
+    ``build_ladder``), the price is then non-decreasing in the competitor price.
     """
 
     def __init__(
-        self, outlook: Outlook, max_change: float, policy: NumpyPolicy, monotone: bool = True
+        self,
+        outlook: Outlook,
+        limits: ProductLimits,
+        config: GuardrailConfig,
+        policy: NumpyPolicy,
+        monotone: bool = True,
     ) -> None:
-        self.outlook = outlook
-        self.max_change = max_change
+        self.outlook, self.limits, self.config = outlook, limits, config
+        self.max_change = config.max_change or DEFAULT_MAX_CHANGE
         self.policy = policy
         self.monotone = monotone
 
@@ -162,24 +173,28 @@ class AgentPolicy:
         cls, scenario: Scenario, source: DemandSource, policy: NumpyPolicy, monotone: bool = True
     ) -> AgentPolicy:
         outlook = Outlook.build(scenario, source)
-        return cls(outlook, scenario.guardrails.max_change, policy, monotone)
+        return cls(outlook, scenario.limits, scenario.guardrails, policy, monotone)
 
     def decide(self, state: PricingState) -> tuple[float, float]:
         """The price and the probability the agent gives the action that set it."""
         obs = observation(state, self.outlook)
-        probs = self.policy.probabilities(obs)
         if not self.monotone or not math.isfinite(state.competitor_price):
+            probs = self.policy.probabilities(obs)
             action = int(np.argmax(probs))
             return action_price(state, action, self.max_change), float(probs[action])
-        level = state.competitor_price / self.outlook.reference
-        below = COMPETITOR_GRID[level + 1e-9 >= COMPETITOR_GRID]
+        ref = self.outlook.reference
+        below = COMPETITOR_GRID[state.competitor_price / ref + 1e-9 >= COMPETITOR_GRID]
         if not len(below):
             below = COMPETITOR_GRID[:1]
+        lo, hi = ladder_bounds(self.limits, self.config, state.price_in_effect, below * ref)
         batch = np.repeat(obs[None, :], len(below), axis=0)
-        batch[:, 1] = below - 1.0
-        actions = np.unique(np.argmax(self.policy.logits(batch), axis=1))
-        price, action = max((action_price(state, int(a), self.max_change), int(a)) for a in actions)
-        return price, float(probs[action])
+        batch[:, 1], batch[:, 8], batch[:, 9] = below - 1.0, lo / ref - 1.0, hi / ref - 1.0
+        probs = self.policy.probabilities(np.clip(batch, -10.0, 10.0))
+        actions = np.argmax(probs, axis=1)
+        moves = 2.0 * actions / (N_ACTIONS - 1) - 1.0
+        best = int(np.argmax(moves))
+        target = state.price_in_effect * (1.0 + self.max_change * moves[best])
+        return state.ladder.nearest(target), float(probs[best, actions[best]])
 
     def choose(self, state: PricingState) -> float:
         return self.decide(state)[0]

@@ -5,8 +5,11 @@ floor and ceiling (both included, at most ``max_points``, in cents, snapped to t
 Soft rules then keep the part of that grid inside their range; the price in effect is added when
 allowed so "keep the price" stays possible. Because every step's ladder is a subset of one fixed
 grid (plus the price in effect), a dynamic-programming oracle can enumerate exactly the prices the
-policies see. Hard rules always win; a soft rule that would leave nothing is dropped (competitor
-band first, then max change) and the conflict is reported, never hidden.
+policies see. Hard rules always win; a soft rule that would leave nothing gives way as little as
+possible: the ladder holds only the allowed price closest to the rule's range, and the conflict
+is reported, never hidden. Giving way (rather than dropping the rule) keeps the ladder's floor
+and ceiling non-decreasing in the competitor's price, which is what lets the service promise
+that a dearer competitor never lowers our price.
 """
 
 from __future__ import annotations
@@ -162,17 +165,32 @@ def _soft_ranges(
     return out
 
 
-def _drop_sentence(rule: str, lo: float, hi: float, bounds: _Range) -> str:
-    name = _RULE_NAMES[rule]
+def _closest(pool: np.ndarray, bounds: _Range, lo: float, hi: float) -> float:
+    """The allowed price nearest to the range [lo, hi] that holds none of them."""
+    inside = _inside(pool, bounds)
+    below, above = inside[inside < lo], inside[inside > hi]
+    if not len(above) or (len(below) and lo - below[-1] <= above[0] - hi):
+        return float(below[-1])
+    return float(above[0])
+
+
+def _label(rule: str, side: str) -> str:
+    """A rule's name for one side of the range (a held price sets both sides)."""
+    other = "hi" if side == "lo" else "lo"
+    return _LABELS.get((rule, side)) or _LABELS.get((rule, other), rule.replace("_", " "))
+
+
+def _clamp_sentence(rule: str, lo: float, hi: float, bounds: _Range, held: float) -> str:
+    name, tail = _RULE_NAMES[rule], f"held at {held:.2f}, the closest allowed price"
     if hi < bounds.lo:
-        side = _LABELS[(bounds.lo_rules[0], "lo")]
-        return f"{side} {bounds.lo:.2f} is above the {name}'s top {hi:.2f}: {name} dropped"
+        side = _label(bounds.lo_rules[0], "lo")
+        return f"{side} {bounds.lo:.2f} is above the {name}'s top {hi:.2f}: {tail}"
     if lo > bounds.hi:
-        side = _LABELS[(bounds.hi_rules[0], "hi")]
-        return f"{side} {bounds.hi:.2f} is below the {name}'s bottom {lo:.2f}: {name} dropped"
+        side = _label(bounds.hi_rules[0], "hi")
+        return f"{side} {bounds.hi:.2f} is below the {name}'s bottom {lo:.2f}: {tail}"
     return (
         f"no allowed price between {max(lo, bounds.lo):.2f} and {min(hi, bounds.hi):.2f} "
-        f"under the {name}: {name} dropped"
+        f"under the {name}: {tail}"
     )
 
 
@@ -248,9 +266,12 @@ def build_ladder(
     for rule, lo, hi in _soft_ranges(config, current, competitor):
         candidate = _tighten(bounds, rule, lo, hi)
         if lo > hi + _EPS or not len(_inside(pool, candidate)):
-            conflicts.append(_drop_sentence(rule, lo, hi, bounds))
-        else:
-            bounds = candidate
+            held = _closest(pool, bounds, lo, hi)
+            conflicts.append(_clamp_sentence(rule, lo, hi, bounds, held))
+            side = bounds.lo_rules if held <= lo else bounds.hi_rules  # what pushed us off it
+            rules = tuple(dict.fromkeys((*side, rule)))
+            candidate = _Range(held, held, rules, rules)
+        bounds = candidate
     prices = _inside(pool, bounds)
     prices.setflags(write=False)
     applied = list(dict.fromkeys(bounds.lo_rules + bounds.hi_rules))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
 from pricing.policy.ladder import build_ladder, price_grid
+from pricing.policy.ladder_bounds import ladder_bounds
 
 LIMITS = ProductLimits(unit_cost=2.5, observed_min=4.0, observed_max=5.5)
 
@@ -107,14 +110,15 @@ def test_max_change_is_measured_against_the_price_in_effect() -> None:
     assert high.prices.max() > low.prices.max()
 
 
-def test_cost_floor_above_competitor_band_drops_the_band_and_says_so() -> None:
+def test_cost_floor_above_competitor_band_holds_the_closest_price_and_says_so() -> None:
     limits = ProductLimits(unit_cost=4.0, observed_min=4.0, observed_max=6.0)
     ladder = build_ladder(limits, GuardrailConfig(max_change=None), competitor_price=3.12)
     assert ladder.conflicts == (
-        "cost floor 4.20 is above the competitor band's top 3.90: competitor band dropped",
+        "cost floor 4.20 is above the competitor band's top 3.90: "
+        "held at 4.20, the closest allowed price",
     )
-    assert ladder.prices.min() >= 4.2
-    assert "competitor_band" not in ladder.applied
+    assert ladder.prices.tolist() == [4.2]
+    assert "competitor_band" in ladder.applied
 
 
 def test_competitor_band_applies_when_it_can() -> None:
@@ -130,16 +134,18 @@ def test_band_goes_before_max_change() -> None:
     ladder = build_ladder(LIMITS, GuardrailConfig(), current_price=4.99, competitor_price=3.0)
     assert "max_change" in ladder.applied
     assert ladder.conflicts == (
-        "max-change floor 4.25 is above the competitor band's top 3.75: competitor band dropped",
+        "max-change floor 4.25 is above the competitor band's top 3.75: "
+        "held at 4.26, the closest allowed price",
     )
+    assert ladder.prices.tolist() == [4.26]  # the ladder point nearest the band
 
 
 def test_max_change_gives_way_to_a_hard_rule() -> None:
     # The cost went up: the price in effect (3.00) is now below the floor 4.20.
     limits = ProductLimits(unit_cost=4.0, observed_min=3.0, observed_max=6.0)
     ladder = build_ladder(limits, GuardrailConfig(competitor_band=None), current_price=3.0)
-    assert ladder.prices.min() >= 4.2
-    assert any("max change dropped" in text for text in ladder.conflicts)
+    assert ladder.prices.tolist() == [4.2]  # the smallest move the hard rules allow
+    assert any("max change's top" in text and "held at 4.20" in text for text in ladder.conflicts)
 
 
 def test_contradicting_hard_rules_leave_the_floor_price_only() -> None:
@@ -193,3 +199,28 @@ def test_nearest_and_contains() -> None:
     assert ladder.contains(4.99) and not ladder.contains(4.98)
     with pytest.raises(ValueError):
         ladder.prices[0] = 1.0  # shared and read-only
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cost=st.one_of(st.none(), st.floats(0.5, 6.0)),
+    current=st.one_of(st.none(), st.floats(2.0, 8.0)),
+    competitors=st.lists(st.floats(0.5, 12.0), min_size=2, max_size=6),
+    max_change=st.one_of(st.none(), st.floats(0.02, 0.3)),
+)
+def test_floor_and_ceiling_never_fall_as_the_competitor_rises(
+    cost, current, competitors, max_change
+) -> None:
+    limits = ProductLimits(unit_cost=cost, observed_min=4.0, observed_max=5.5)
+    config = GuardrailConfig(max_change=max_change)
+    ladders = [build_ladder(limits, config, current, c) for c in sorted(competitors)]
+    for a, b in itertools.pairwise(ladders):
+        assert b.prices[0] >= a.prices[0] - 1e-9
+        assert b.prices[-1] >= a.prices[-1] - 1e-9
+    lo, hi = ladder_bounds(limits, config, current, np.array(sorted(competitors)))
+    assert np.all(np.diff(lo) >= -1e-9) and np.all(np.diff(hi) >= -1e-9)
+    for ladder, low, high in zip(ladders, lo, hi, strict=True):  # the cheap bounds track it
+        assert (
+            abs(ladder.prices[0] - low) <= 0.06 * low
+            and abs(ladder.prices[-1] - high) <= 0.06 * high
+        )
