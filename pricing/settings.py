@@ -16,6 +16,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: Variables export_environment set itself (not the user): they never override a home.
+_EXPORTED: dict[str, str] = {}
+
 
 class Settings(BaseSettings):
     """Platform configuration; every field maps to ``PRICING_<FIELD>``."""
@@ -60,6 +63,22 @@ class Settings(BaseSettings):
         "None = AWS. Credentials come from the usual AWS_* variables.",
     )
     seed: int = Field(42, description="Default random seed for generators and training.")
+    guardrails: Path | None = Field(
+        None,
+        description="YAML/JSON guardrail policy (default/categories/products); None = defaults.",
+    )
+    reward: Literal["revenue", "profit"] = Field(
+        "revenue", description="What pricing maximizes: revenue, or profit (needs unit costs)."
+    )
+    selling_horizon: int = Field(
+        28, ge=1, le=366, description="Periods ahead the pricing agent plans over when serving."
+    )
+    max_feature_age: float = Field(
+        2.0,
+        gt=0,
+        description="Periods a feature row may lag PRICING_AS_OF before serving falls back.",
+    )
+    decision_log: bool = Field(True, description="Log every served decision to Parquet.")
 
     @field_validator("as_of")
     @classmethod
@@ -111,8 +130,17 @@ class Settings(BaseSettings):
         return self.home_dir / "generated"
 
     @property
+    def decisions_dir(self) -> Path:
+        return self.home_dir / "logs" / "decisions"
+
+    @property
     def bentoml_home(self) -> Path:
-        return Path(os.environ.get("BENTOML_HOME") or self.home_dir / "bentoml")
+        """BENTOML_HOME when the user set it, else ``<home>/bentoml`` (so a sibling home, as the
+        OJ demo's, never writes into the store exported for another home)."""
+        env = os.environ.get("BENTOML_HOME")
+        if env and env != _EXPORTED.get("BENTOML_HOME"):
+            return Path(env)
+        return self.home_dir / "bentoml"
 
     @property
     def feast_project(self) -> str:
@@ -130,7 +158,8 @@ class Settings(BaseSettings):
 
     def export_environment(self) -> None:
         """Point libraries that read their own env vars (BentoML) into the home."""
-        os.environ.setdefault("BENTOML_HOME", str(self.home_dir / "bentoml"))
+        if "BENTOML_HOME" not in os.environ:
+            os.environ["BENTOML_HOME"] = _EXPORTED["BENTOML_HOME"] = str(self.home_dir / "bentoml")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's CUDA probing noise
         os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")  # RLlib here is torch-only
 

@@ -45,3 +45,13 @@ def test_two_homes_get_two_feast_projects(tmp_path):
     assert a.feast_project != b.feast_project
     assert a.feast_project == Settings(home=tmp_path / "a").feast_project
     assert a.feast_project.replace("_", "").isalnum()
+
+
+def test_exported_bentoml_home_does_not_leak_into_a_sibling_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("BENTOML_HOME")
+    first = Settings(home=tmp_path / "a")
+    first.export_environment()
+    sibling = Settings(home=tmp_path / "a-oj")
+    assert sibling.bentoml_home == (tmp_path / "a-oj").resolve() / "bentoml"
+    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "mine"))  # set by the user: it wins
+    assert sibling.bentoml_home == tmp_path / "mine"
