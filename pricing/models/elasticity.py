@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ from pricing.models.elasticity_design import (
     design,
     fit_prior,
     prepare_rows,
+    price_design,
+    price_trees_booster,
     safe_log,
     series_info,
 )
@@ -67,6 +69,8 @@ class PriceResponseModel:
     boosters: list[xgb.Booster]
     series: pd.DataFrame  # index (product_id, location_id); SERIES columns
     priors: np.ndarray  # (members, series, 13): intercept, slope, cross, promo lift, calendar
+    _fast: tuple[xgb.Booster | None] | None = field(default=None, repr=False, compare=False)
+    _arrays: Cols | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fit(
@@ -97,25 +101,42 @@ class PriceResponseModel:
             raise KeyError(f"no price response fitted for ({product}, {location})") from None
 
     def log_units(
-        self, rows: pd.DataFrame | Cols, idx: np.ndarray, prices: np.ndarray
+        self, rows: pd.DataFrame | Cols, idx: np.ndarray, prices: np.ndarray, fast: bool = False
     ) -> np.ndarray:
-        """Member log units (members, n, K) at prices (n, K), constant-elasticity tails outside."""
-        info = series_info(self.series, idx)
+        """Member log units (members, n, K) at prices (n, K), constant-elasticity tails outside.
+
+        ``fast`` evaluates only the price trees (see ``price_trees_booster``): exact up to a
+        constant per item, so only differences within an item's row are meaningful.
+        """
+        if self._arrays is None:  # the series table as arrays, once (serving asks per request)
+            self._arrays = {c: self.series[c].to_numpy(float) for c in SERIES}
+        table = self._arrays
+        info = series_info(table, idx)
         lo, hi = info["min_price"] * (1 - PAD), info["max_price"] * (1 + PAD)
         clipped = np.clip(prices, lo[:, None], hi[:, None])
         grid = np.column_stack([clipped, lo, lo / INNER, hi * INNER, hi])
         n, k = grid.shape
         cols = rows if isinstance(rows, dict) else columns(rows)
         flat = {c: v[np.repeat(np.arange(n), k)] for c, v in cols.items()}
+        at, members = np.repeat(idx, k), len(self.boosters)
+        if fast:
+            if self._fast is None:
+                self._fast = (price_trees_booster(self.boosters),)
+            matrix, margins = price_design(flat, grid.ravel(), table, self.priors, at)
+            if (booster := self._fast[0]) is not None:
+                margins = booster.inplace_predict(matrix, base_margin=margins)
+            pred = np.asarray(margins).reshape(n * k, members).T
+        else:
+            out = []
+            for booster, prior in zip(self.boosters, self.priors, strict=True):
+                matrix, margin = design(flat, grid.ravel(), table, prior, at)
+                out.append(booster.inplace_predict(matrix, base_margin=margin))
+            pred = np.stack(out)
+        pred = pred.reshape(members, n, k)
         above = np.maximum(safe_log(prices / hi[:, None]), 0.0)
         below = np.minimum(safe_log(prices / lo[:, None]), 0.0)
-        out = []
-        for booster, prior in zip(self.boosters, self.priors, strict=True):
-            matrix, margin = design(flat, grid.ravel(), self.series, prior, np.repeat(idx, k))
-            pred = booster.inplace_predict(matrix, base_margin=margin).reshape(n, k)
-            edge = (pred[:, [-3, -1]] - pred[:, [-4, -2]]) / ARC_SPAN  # arcs at lo, hi
-            out.append(pred[:, :-4] + edge[:, 1:] * above + edge[:, :1] * below)
-        return np.stack(out)
+        edge = (pred[:, :, [-3, -1]] - pred[:, :, [-4, -2]]) / ARC_SPAN  # arcs at lo, hi
+        return pred[:, :, :-4] + edge[:, :, 1:] * above + edge[:, :, :1] * below
 
     def _context_log_units(
         self, product: str, location: str, prices: Any, context: DemandContext

@@ -6,11 +6,13 @@ on plain numpy columns (``Cols``) because serving builds it on every request.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 
 from pricing.data.schemas import KEY
 from pricing.features.calendar import CALENDAR_FEATURES
@@ -73,7 +75,10 @@ def columns(rows: pd.DataFrame) -> Cols:
     return out
 
 
-def series_info(series: pd.DataFrame, idx: np.ndarray) -> Cols:
+def series_info(series: pd.DataFrame | Cols, idx: np.ndarray) -> Cols:
+    """The series table's columns at rows ``idx`` (``series`` may already be arrays)."""
+    if isinstance(series, dict):
+        return {c: series[c][idx] for c in SERIES}
     return {c: series[c].to_numpy(float)[idx] for c in SERIES}
 
 
@@ -122,7 +127,7 @@ def fit_prior(rows: pd.DataFrame, series: pd.DataFrame, weight: np.ndarray) -> n
 
 
 def design(
-    col: Cols, prices: np.ndarray, series: pd.DataFrame, prior: np.ndarray, idx: Any
+    col: Cols, prices: np.ndarray, series: pd.DataFrame | Cols, prior: np.ndarray, idx: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """Tree features (columns in FEATURES order) at ``prices`` and the prior's base margin."""
     info = series_info(series, idx)
@@ -141,3 +146,50 @@ def design(
     design = np.column_stack([np.broadcast_to(d[f], len(prices)) for f in FEATURES])
     margin = prior[idx, 0] + np.sum(effects * prior[idx, 1:], axis=1)
     return design, margin.astype(np.float32)  # XGBoost's own precision (and fast path)
+
+
+def price_design(
+    col: Cols, prices: np.ndarray, series: pd.DataFrame | Cols, priors: np.ndarray, idx: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """What ``price_trees_booster`` needs: the price features (other columns left at zero:
+    no price tree reads them) and every member's prior margin, (rows, members)."""
+    effects = _regressors(col, prices, series_info(series, idx))
+    matrix = np.zeros((len(prices), len(FEATURES)), dtype=np.float32)
+    matrix[:, FEATURES.index("log_price_ratio")] = effects[:, 0]
+    matrix[:, FEATURES.index("promo")] = effects[:, 2]
+    matrix[:, FEATURES.index("log_gap_ratio")] = safe_log(prices / col["competitor_min_price"])
+    matrix[:, FEATURES.index("log_price_change")] = safe_log(prices / col["last_price"])
+    margins = priors[:, idx, 0] + np.einsum("rj,mrj->mr", effects, priors[:, idx, 1:])
+    return matrix, np.ascontiguousarray(margins.T, dtype=np.float32)
+
+
+def price_trees_booster(boosters: list[xgb.Booster]) -> xgb.Booster | None:
+    """The members' price trees as one multi-target booster (output m = member m).
+
+    The interaction constraints keep price and non-price features in separate trees, so a
+    non-price tree adds the same amount at every price of one item and cancels in every ratio.
+    Keeping only the price trees (about a tenth) in one booster turns one predict call per
+    member into one call in all: what serving needs. None when no member has a price tree.
+    """
+    price = {FEATURES.index(f) for f in PRICE_FEATURES}
+    models = [json.loads(b.save_raw("json")) for b in boosters]
+    trees, owner = [], []
+    for member, model in enumerate(models):
+        for tree in model["learner"]["gradient_booster"]["model"]["trees"]:
+            splits = zip(tree["split_indices"], tree["left_children"], strict=True)
+            used = {f for f, left in splits if left != -1}
+            if used and used <= price:
+                trees.append({**tree, "id": len(trees)})
+                owner.append(member)
+    if not trees:
+        return None
+    merged = models[0]
+    gbtree = merged["learner"]["gradient_booster"]["model"]
+    gbtree |= {"trees": trees, "tree_info": owner, "iteration_indptr": [0, len(trees)]}
+    gbtree["gbtree_model_param"]["num_trees"] = str(len(trees))
+    params = merged["learner"]["learner_model_param"]
+    params |= {"num_target": str(len(models)), "base_score": str([0.0] * len(models))}
+    booster = xgb.Booster()
+    booster.load_model(bytearray(json.dumps(merged).encode()))
+    booster.set_param({"nthread": 1})
+    return booster

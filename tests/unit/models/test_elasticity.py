@@ -180,3 +180,16 @@ def test_evaluate_elasticity_reports_scores(
     assert -4.0 < scored["median_elasticity"] < -1.0
     plain = evaluate_elasticity(frame, None, seed=0, quick=True)
     assert plain["rank_correlation"] is None and plain["median_abs_error"] is None
+
+
+def test_fast_price_trees_give_the_same_ratios(market, model):
+    frame = market[0]
+    latest = frame.sort_values("event_timestamp").groupby(KEY).tail(1).reset_index(drop=True)
+    idx = model.series.index.get_indexer(pd.MultiIndex.from_frame(latest[KEY].astype(str)))
+    ref = model.series["ref_price"].to_numpy()[idx]
+    prices = ref[:, None] * np.linspace(0.6, 1.6, 9)[None, :]  # inside and beyond the tails
+    exact = model.log_units(latest, idx, prices)
+    fast = model.log_units(latest, idx, prices, fast=True)
+    np.testing.assert_allclose(
+        exact - exact[:, :, -1:], fast - fast[:, :, -1:], atol=2e-5
+    )  # float32 trees: equal to rounding
