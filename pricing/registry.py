@@ -137,3 +137,36 @@ def list_models(settings: Settings, kind: str | None = None) -> list[SavedModel]
                 SavedModel(k, str(model.tag), meta.get("sha256", ""), Path(model.path), meta)
             )
     return found
+
+
+ALIASES_FILE = "aliases.json"
+
+
+def alias_tag(settings: Settings, kind: str, alias: str = "prod") -> str | None:
+    """The tag an alias points to for a kind (None when unset)."""
+    import json
+
+    path = settings.bentoml_home / ALIASES_FILE
+    if not path.exists():
+        return None
+    return json.loads(path.read_text()).get(alias, {}).get(kind)
+
+
+def resolve_model(settings: Settings, kind: str, alias: str = "prod") -> SavedModel:
+    """The one place serving and flows pick a model: the alias, else the most recent."""
+    return get_model(settings, kind, alias_tag(settings, kind, alias))
+
+
+def bind_bentoml(settings: Settings) -> None:
+    """Point BentoML's process-wide model and bento stores at this home's.
+
+    BentoML reads BENTOML_HOME once per process; a process that serves, builds or tests more
+    than one home (or set the variable late) would otherwise look in the wrong store.
+    """
+    from bentoml._internal.bento import BentoStore
+    from bentoml._internal.configuration.containers import BentoMLContainer
+
+    BentoMLContainer.model_store.set(_store(settings))
+    bentos = settings.bentoml_home / "bentos"
+    bentos.mkdir(parents=True, exist_ok=True)
+    BentoMLContainer.bento_store.set(BentoStore(str(bentos)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pricing.cli import bench, data, demo, evaluate, store
+from pricing.cli import bench, data, demo, evaluate, serve, store, train
 from pricing.cli.common import friendly_errors
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app.add_typer(store.snapshot_app, name="snapshot")
 app.add_typer(evaluate.app, name="evaluate")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
-app.command("train")(friendly_errors(evaluate.train))
+app.command("train")(friendly_errors(train.train))
+app.command("build")(friendly_errors(serve.build))
+app.command("serve")(friendly_errors(serve.serve))
 
 __all__ = ["app"]

@@ -61,3 +61,38 @@ def policy(
     console.print(f"results: {out / 'policy.json'}, plot: {out / 'policy.png'}")
     if json_out:
         emit_json(payload)
+
+
+@app.command("serve")
+@friendly_errors
+def serve(
+    rps: Annotated[float, typer.Option(help="Open-loop rate the figures are at (req/s).")] = 200,
+    duration: Annotated[float, typer.Option(help="Seconds per load run.", min=1)] = 10,
+    items: Annotated[int, typer.Option(help="Items per request.", min=1, max=1000)] = 1,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Closed loop with C clients instead (max throughput).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="A running service (else one starts).")] = None,
+    sweep: Annotated[bool, typer.Option(help="Also run 50/100/200 rps for the plot.")] = True,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Latency and throughput of /recommend on the Redis online store, with the bare Feast
+    read of the same items measured in the same run; generator and service on separate cores."""
+    from pricing.evaluation.serve_bench import plot_latency, serve_bench
+
+    payload = serve_bench(
+        settings(), rps, duration, items, concurrency, url, sweep, say=console.print
+    )
+    out = results_dir()
+    name = f"serve_items{items}" + (f"_c{concurrency}" if concurrency else "")
+    (out / f"{name}.json").write_text(json.dumps(payload, indent=2))
+    runs = {float(rate): figures for rate, figures in payload["sweep"].items()}
+    if len(runs) > 1:
+        plot_latency(runs, items, out / f"{name}.png")
+    console.print(
+        f"p50 {payload['p50_ms']} ms, p95 {payload['p95_ms']} ms, p99 {payload['p99_ms']} ms at "
+        f"{payload['rps']} rps, {payload['errors']} errors; bare Feast read p99 "
+        f"{payload['feast_p99_ms']} ms -> {out / name}.json"
+    )
+    if json_out:
+        emit_json(payload)

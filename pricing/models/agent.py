@@ -175,13 +175,12 @@ class AgentPolicy:
         outlook = Outlook.build(scenario, source)
         return cls(outlook, scenario.limits, scenario.guardrails, policy, monotone)
 
-    def decide(self, state: PricingState) -> tuple[float, float]:
-        """The price and the probability the agent gives the action that set it."""
+    def questions(self, state: PricingState) -> np.ndarray:
+        """The observations the agent is asked for this state (one row per competitor level;
+        a single row when not monotone or without a competitor price)."""
         obs = observation(state, self.outlook)
         if not self.monotone or not math.isfinite(state.competitor_price):
-            probs = self.policy.probabilities(obs)
-            action = int(np.argmax(probs))
-            return action_price(state, action, self.max_change), float(probs[action])
+            return obs[None, :]
         ref = self.outlook.reference
         below = COMPETITOR_GRID[state.competitor_price / ref + 1e-9 >= COMPETITOR_GRID]
         if not len(below):
@@ -189,12 +188,33 @@ class AgentPolicy:
         lo, hi = ladder_bounds(self.limits, self.config, state.price_in_effect, below * ref)
         batch = np.repeat(obs[None, :], len(below), axis=0)
         batch[:, 1], batch[:, 8], batch[:, 9] = below - 1.0, lo / ref - 1.0, hi / ref - 1.0
-        probs = self.policy.probabilities(np.clip(batch, -10.0, 10.0))
+        return np.clip(batch, -10.0, 10.0)
+
+    def answer(self, state: PricingState, probs: np.ndarray) -> tuple[float, float]:
+        """The price from the answers to ``questions``: the highest move asked for, projected
+        onto this step's ladder, and the probability of that action."""
         actions = np.argmax(probs, axis=1)
         moves = 2.0 * actions / (N_ACTIONS - 1) - 1.0
         best = int(np.argmax(moves))
         target = state.price_in_effect * (1.0 + self.max_change * moves[best])
         return state.ladder.nearest(target), float(probs[best, actions[best]])
 
+    def decide(self, state: PricingState) -> tuple[float, float]:
+        """The price and the probability the agent gives the action that set it."""
+        return self.answer(state, self.policy.probabilities(self.questions(state)))
+
     def choose(self, state: PricingState) -> float:
         return self.decide(state)[0]
+
+
+def decide_many(decisions: list[tuple[AgentPolicy, PricingState]]) -> list[tuple[float, float]]:
+    """``decide`` for many items sharing one exported policy, in one forward pass."""
+    if not decisions:
+        return []
+    asked = [agent.questions(state) for agent, state in decisions]
+    probs = decisions[0][0].policy.probabilities(np.concatenate(asked))
+    splits = np.cumsum([len(a) for a in asked])[:-1]
+    return [
+        agent.answer(state, part)
+        for (agent, state), part in zip(decisions, np.split(probs, splits), strict=True)
+    ]

@@ -52,18 +52,19 @@ class Materialization:
     views: list[str]
 
 
-def materialize(settings: Settings) -> Materialization:
+def materialize(settings: Settings, full: bool = False) -> Materialization:
     """Incrementally load the online store up to ``PRICING_AS_OF``.
 
     Each view resumes where its last materialization ended; a view never materialized starts
     at as-of minus its ttl (Feast's own incremental mode counts from the wall clock, which
-    is wrong for historical data sets).
+    is wrong for historical data sets). ``full`` reloads every view's ttl window (a fresh
+    online store behind an existing registry, e.g. the same home switched to Redis).
     """
     end = resolve_as_of(settings).to_pydatetime()
     store = open_store(settings)
     done = []
     for view in store.list_feature_views():
-        start = view.most_recent_end_time or (end - view.ttl)
+        start = (None if full else view.most_recent_end_time) or (end - view.ttl)
         if start.tzinfo is None:
             start = start.replace(tzinfo=end.tzinfo)
         if start < end:

@@ -1,0 +1,1 @@
+"""BentoML service and build configuration (thin: the logic lives in ``pricing.serving``)."""

@@ -1,0 +1,91 @@
+"""The pricing service: BentoML's HTTP in front of ``pricing.serving.runtime``.
+
+Models are pinned at build time (``bentos/served_models.json``, written by ``pricing build``)
+and packed into the bento; run from the source tree, the home's ``prod`` models (else the most
+recent) are served. Online features come from the home's Feast store (``PRICING_HOME``).
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import bentoml
+
+from pricing.registry import bind_bentoml
+from pricing.serving.bento import served_tags
+from pricing.serving.catalog import UnknownItemError
+from pricing.serving.requests import Item, Items, Prices
+from pricing.serving.responses import (
+    RecommendResponse,
+    SimulateResponse,
+    recommend_response,
+    simulate_response,
+)
+from pricing.settings import get_settings
+
+SETTINGS = get_settings()
+SETTINGS.export_environment()
+bind_bentoml(SETTINGS)
+TAGS = served_tags(SETTINGS, Path(__file__).resolve().parent)
+
+
+@bentoml.service(
+    name="pricing",
+    workers=1,
+    traffic={"timeout": 30, "max_concurrency": 512},
+    logging={"access": {"enabled": False}},  # every decision is logged to Parquet instead
+)
+class Pricing:
+    """Prices, what-ifs and metadata for client systems.
+
+    The endpoints are ``async`` although they compute: pricing is CPU-bound and short, and
+    running it on the event loop avoids a thread hop and GIL hand-offs (measured: p50 latency
+    fell from ~8 ms to ~3 ms at 100 requests/s on one core).
+    """
+
+    elasticity_model = bentoml.models.BentoModel(TAGS["elasticity"])
+    agent_model = bentoml.models.BentoModel(TAGS["agent"])
+
+    def __init__(self) -> None:
+        from pricing.serving.runtime import ModelRef, Runtime
+
+        context = bentoml.server_context
+        version = context.bento_version
+        bento = f"{context.bento_name}:{version}" if version != "not available" else ""
+        models = {
+            kind: ModelRef(str(model.tag), Path(model.path), dict(model.info.metadata))
+            for kind, model in (("elasticity", self.elasticity_model), ("agent", self.agent_model))
+        }
+        self.runtime = Runtime(SETTINGS, models, bento=bento)
+        # Everything loaded so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise stall requests for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
+
+    @bentoml.api(route="/recommend")
+    async def recommend(self, items: Items) -> RecommendResponse:
+        """Recommended prices with confidence, guardrails, explanation and versions."""
+        return recommend_response(self.runtime.recommend(items))
+
+    @bentoml.api(route="/simulate")
+    async def simulate(self, item: Item, prices: Prices) -> SimulateResponse:
+        """What-if: expected units, revenue and profit at each price."""
+        try:
+            return simulate_response(self.runtime.simulate(item, prices))
+        except UnknownItemError as error:
+            raise bentoml.exceptions.NotFound(str(error)) from None
+        except LookupError as error:
+            raise bentoml.exceptions.BentoMLException(
+                str(error), error_code=bentoml.exceptions.HTTPStatus.UNPROCESSABLE_ENTITY
+            ) from None
+
+    @bentoml.api(route="/metadata")
+    async def metadata(self) -> dict[str, Any]:
+        """Versions, snapshot, feature services and the guardrail configuration."""
+        return self.runtime.metadata()
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        self.runtime.close()

@@ -1,0 +1,227 @@
+"""Serving benchmark: HTTP load on the pricing service, next to a bare Feast online read.
+
+Open loop (``rate``): requests are sent on a fixed schedule whatever the service does, and each
+latency counts from the request's scheduled time, so a stalled service shows as latency instead
+of silently lowering the load (no coordinated omission). Closed loop (``concurrency``): C
+clients send back to back, which measures maximum throughput.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pricing.models.elasticity import META
+from pricing.settings import Settings
+
+Key = tuple[str, str]
+SOURCE_TARGET = "bentos.service:Pricing"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    latencies_ms: np.ndarray
+    errors: int
+    seconds: float
+
+    def summary(self) -> dict[str, float]:
+        ok = self.latencies_ms
+        pct = (lambda q: round(float(np.percentile(ok, q)), 2)) if len(ok) else (lambda q: None)
+        return {
+            "p50_ms": pct(50),
+            "p95_ms": pct(95),
+            "p99_ms": pct(99),
+            "rps": round((len(ok) + self.errors) / self.seconds, 1),
+            "errors": self.errors,
+            "requests": len(ok) + self.errors,
+        }
+
+
+def request_bodies(keys: Sequence[Key], items: int, count: int, seed: int = 0) -> list[bytes]:
+    """``count`` distinct /recommend bodies of ``items`` random catalogue items each."""
+    rng = np.random.default_rng(seed)
+    bodies = []
+    for _ in range(count):
+        chosen = rng.choice(len(keys), size=items, replace=len(keys) < items)
+        payload = [{"product_id": keys[i][0], "location_id": keys[i][1]} for i in chosen]
+        bodies.append(json.dumps({"items": payload}).encode())
+    return bodies
+
+
+async def _send(session: Any, url: str, body: bytes, since: float) -> tuple[float, bool]:
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    try:
+        async with session.post(url, data=body, headers={"content-type": "application/json"}) as r:
+            await r.read()
+            ok = r.status == 200
+    except (TimeoutError, aiohttp.ClientError):
+        ok = False
+    return (loop.time() - since) * 1000.0, ok
+
+
+async def _open_loop(url: str, bodies: list[bytes], rate: float, duration: float) -> LoadResult:
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=timeout
+    ) as session:
+        start, tasks = loop.time(), []
+        for i in range(int(rate * duration)):
+            scheduled = start + i / rate
+            if (delay := scheduled - loop.time()) > 0:
+                await asyncio.sleep(delay)
+            body = bodies[i % len(bodies)]
+            tasks.append(asyncio.create_task(_send(session, url, body, scheduled)))
+        results = await asyncio.gather(*tasks)
+        seconds = loop.time() - start
+    return _collect(results, seconds)
+
+
+async def _closed_loop(
+    url: str, bodies: list[bytes], concurrency: int, duration: float
+) -> LoadResult:
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    results: list[tuple[float, bool]] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        start = loop.time()
+
+        async def client(offset: int) -> None:
+            i = offset
+            while loop.time() - start < duration:
+                results.append(await _send(session, url, bodies[i % len(bodies)], loop.time()))
+                i += concurrency
+
+        await asyncio.gather(*(client(c) for c in range(concurrency)))
+        seconds = loop.time() - start
+    return _collect(results, seconds)
+
+
+def _collect(results: list[tuple[float, bool]], seconds: float) -> LoadResult:
+    latencies = np.array([ms for ms, ok in results if ok])
+    return LoadResult(latencies, sum(1 for _, ok in results if not ok), seconds)
+
+
+def run_load(
+    url: str,
+    bodies: list[bytes],
+    duration: float,
+    rate: float | None = None,
+    concurrency: int | None = None,
+) -> LoadResult:
+    """One load run against ``url``/recommend (open loop at ``rate`` or closed at C)."""
+    endpoint = url.rstrip("/") + "/recommend"
+    if concurrency:
+        return asyncio.run(_closed_loop(endpoint, bodies, concurrency, duration))
+    assert rate is not None and rate > 0
+    return asyncio.run(_open_loop(endpoint, bodies, rate, duration))
+
+
+def feast_read_latency(source: Any, bodies: list[bytes], reads: int = 500) -> dict[str, float]:
+    """The bare Feast online read of the same items, sequential, in this process."""
+    keys = [[(i["product_id"], i["location_id"]) for i in json.loads(b)["items"]] for b in bodies]
+    times = []
+    for n in range(reads):
+        started = time.perf_counter()
+        source.read(keys[n % len(keys)])
+        times.append((time.perf_counter() - started) * 1000.0)
+    times_ms = np.array(times[len(times) // 10 :])  # skip the warm-up tenth
+    return {
+        "feast_p50_ms": round(float(np.percentile(times_ms, 50)), 3),
+        "feast_p99_ms": round(float(np.percentile(times_ms, 99)), 3),
+    }
+
+
+def plot_latency(rates: dict[float, dict[str, float]], items: int, path: Path) -> None:
+    """Latency percentiles against the offered rate."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = sorted(rates)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in ("p50_ms", "p95_ms", "p99_ms"):
+        ax.plot(xs, [rates[x][key] for x in xs], marker="o", label=key.replace("_ms", ""))
+    ax.set_xlabel("offered load (requests/s)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title(f"/recommend, {items} item(s) per request")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def serve_bench(
+    settings: Settings,
+    rps: float,
+    duration: float,
+    items: int,
+    concurrency: int | None = None,
+    url: str | None = None,
+    sweep: bool = True,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """The whole benchmark: Redis online store, service on CPU 1, load from CPU 0."""
+    from pricing.registry import resolve_model
+    from pricing.serving.features import FeastFeatureSource
+    from pricing.serving.process import running_service
+    from pricing.store import ops
+
+    meta = json.loads((resolve_model(settings, "elasticity").path / META).read_text())
+    keys = list(zip(meta["series"]["product_id"], meta["series"]["location_id"], strict=True))
+    bodies = request_bodies(keys, items, count=256, seed=settings.seed)
+    with contextlib.ExitStack() as stack:
+        if url is None:
+            settings = settings.model_copy(update={"online_store": "redis"})
+            say(f"loading the online features into Redis ({settings.redis_url})")
+            ops.apply(settings)
+            ops.materialize(settings, full=True)
+            env = service_environment(settings)
+            log = settings.home_dir / "logs" / "bench_serve.log"
+            say("starting bentoml serve pinned to CPU 1")
+            url = stack.enter_context(running_service(SOURCE_TARGET, env, log, cpus="1"))
+        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+            os.sched_setaffinity(0, {0})  # the load generator keeps to CPU 0
+        feast = feast_read_latency(FeastFeatureSource(settings), bodies)
+        run_load(url, bodies, duration=2, rate=20)  # warm-up
+        runs: dict[float, dict[str, float]] = {}
+        if concurrency:
+            figures = run_load(url, bodies, duration, concurrency=concurrency).summary()
+        else:
+            for rate in sorted({rps, *([50.0, 100.0, 200.0] if sweep else [])}):
+                runs[rate] = run_load(url, bodies, duration, rate=rate).summary()
+                say(f"  {rate:6.0f} rps, {items} item(s): {runs[rate]}")
+            figures = runs[rps]
+    payload: dict[str, Any] = {**figures, **feast, "items": items}
+    payload |= {"rate": None if concurrency else rps, "concurrency": concurrency}
+    payload |= {"duration_s": duration, "online_store": settings.online_store}
+    payload["p99_over_feast_ms"] = round(payload["p99_ms"] - feast["feast_p99_ms"], 2)
+    payload["sweep"] = {str(int(r)): v for r, v in runs.items()}
+    return payload
+
+
+def service_environment(settings: Settings) -> dict[str, str]:
+    """The environment a ``bentoml serve`` process needs to serve this home as configured."""
+    env = dict(os.environ)
+    env |= {"PRICING_HOME": str(settings.home_dir), "BENTOML_HOME": str(settings.bentoml_home)}
+    env |= {"PRICING_ONLINE_STORE": settings.online_store, "PRICING_REDIS_URL": settings.redis_url}
+    env.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env

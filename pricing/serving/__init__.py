@@ -1,0 +1,1 @@
+"""Online pricing: request contracts, the recommendation engine, decision logging."""

@@ -1,0 +1,57 @@
+"""Confidence: the probability that the recommended price earns more than the current one.
+
+Two uncertainties are integrated on a fixed grid of draws (deterministic, so the same request
+gets the same answer): the forecast's (a lognormal base demand through its 10/50/90
+quantiles) and the price response's (the spread of the bootstrap members' log units between
+the two prices, a normal inflated for the small ensemble). Earnings are counted over the
+selling horizon at a constant price and capped by the stock on hand, so scarce stock makes a
+higher price safer. When the recommendation keeps the current price, confidence is the
+probability that keeping beats the best alternative price on the ladder.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import norm
+
+_N = 15
+_Z = norm.ppf((np.arange(_N) + 0.5) / _N)
+BASE_Z, RESPONSE_Z = (g.ravel() for g in np.meshgrid(_Z, _Z, indexing="ij"))
+_Q90 = float(norm.ppf(0.9))
+
+
+def forecast_sigma(q10: float, q50: float, q90: float) -> float:
+    """Log-scale spread of the forecast from its quantiles (floored: no forecast is certain)."""
+    if not all(math.isfinite(v) and v > 0 for v in (q10, q50, q90)):
+        return 0.5
+    return max((math.log(q90) - math.log(q10)) / (2 * _Q90), 0.05)
+
+
+def win_probability(
+    new_members: np.ndarray,
+    old_members: np.ndarray,
+    new_margin: float,
+    old_margin: float,
+    units: float,
+    sigma: float,
+    periods: int,
+    inventory: float,
+) -> float:
+    """P(earnings at the new price > earnings at the old one).
+
+    ``*_members``: each bootstrap member's log units at the price, relative to the forecast's
+    reference price; ``units``: the median forecast per period at that reference.
+    """
+    if new_margin <= 0 and old_margin <= 0:
+        return 0.5
+    delta = np.asarray(new_members, float) - np.asarray(old_members, float)
+    spread = float(np.std(delta, ddof=1)) if len(delta) > 1 else 0.0
+    spread = max(spread * math.sqrt(1.0 + 1.0 / max(len(delta), 1)), 1e-3)
+    base = units * np.exp(sigma * BASE_Z + float(np.mean(old_members)))
+    old_units = periods * base
+    new_units = old_units * np.exp(float(np.mean(delta)) + spread * RESPONSE_Z)
+    cap = inventory if math.isfinite(inventory) else np.inf
+    gain = new_margin * np.minimum(new_units, cap) - old_margin * np.minimum(old_units, cap)
+    return float(np.mean(gain > 1e-12 * max(abs(old_margin), 1.0)))

@@ -1,0 +1,97 @@
+"""Response contracts of the pricing service (documented in its OpenAPI schema).
+
+The engine builds plain dicts; these models only wrap them for the HTTP layer. They are built
+with ``model_construct`` (no second validation on the hot path): the engine is the single
+writer and its unit tests pin the fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Guardrails(BaseModel):
+    rules: list[str] = Field(description="Rules that bound the allowed price range.")
+    conflicts: list[str] = Field(description="Rules that had to give way, as sentences.")
+    not_applicable: list[str] = Field(description="Rules skipped for lack of data.")
+    allowed_range: list[float] = Field(description="Lowest and highest allowed price.")
+
+
+class Recommendation(BaseModel):
+    product_id: str
+    location_id: str
+    recommended_price: float
+    confidence: float | None = Field(
+        description="P(the recommended price earns more than the current one) across the "
+        "forecast and price-response uncertainty; when it keeps the price, P(keeping beats "
+        "a step up or down the ladder). None for fallbacks."
+    )
+    current_price: float | None = Field(description="The price in effect.")
+    competitor_price: float | None
+    expected_units: float | None = Field(description="Expected demand next period.")
+    expected_revenue: float | None = Field(description="Price x expected sales (stock-capped).")
+    elasticity: float | None = Field(description="Arc price elasticity at the reference price.")
+    guardrails_applied: Guardrails
+    explanation: str
+    model_version: dict[str, str | None] = Field(
+        description="bento, elasticity, agent and forecast model tags, snapshot id."
+    )
+    policy: str = Field(description="'ppo', or 'fallback' when features were missing/stale.")
+    fallback: bool
+    fallback_reason: str | None = None
+
+
+class ItemError(BaseModel):
+    product_id: str
+    location_id: str | None
+    error: str
+
+
+class RecommendResponse(BaseModel):
+    request_id: str
+    items: list[Recommendation | ItemError]
+
+
+class SimulatedPoint(BaseModel):
+    price: float
+    expected_units: float | None
+    expected_revenue: float | None
+    expected_profit: float | None = Field(description="None without a unit cost.")
+    allowed: bool = Field(description="Whether the guardrail ladder allows this price now.")
+    response_confidence: float | None = Field(
+        description="1 inside the observed price range +-10%, halving per further 10%."
+    )
+
+
+class SimulateResponse(BaseModel):
+    product_id: str
+    location_id: str
+    current_price: float | None
+    competitor_price: float | None
+    guardrails_applied: Guardrails
+    model_version: dict[str, str | None]
+    fallback: bool
+    elasticity: float | None
+    points: list[SimulatedPoint]
+
+
+def _item(answer: dict[str, Any]) -> Recommendation | ItemError:
+    if "error" in answer:
+        return ItemError.model_construct(**answer)
+    rails = Guardrails.model_construct(**answer["guardrails_applied"])
+    return Recommendation.model_construct(**{**answer, "guardrails_applied": rails})
+
+
+def recommend_response(result: dict[str, Any]) -> RecommendResponse:
+    items = [_item(answer) for answer in result["items"]]
+    return RecommendResponse.model_construct(request_id=result["request_id"], items=items)
+
+
+def simulate_response(result: dict[str, Any]) -> SimulateResponse:
+    points = [SimulatedPoint.model_construct(**p) for p in result["points"]]
+    rails = Guardrails.model_construct(**result["guardrails_applied"])
+    return SimulateResponse.model_construct(
+        **{**result, "guardrails_applied": rails, "points": points}
+    )

@@ -1,0 +1,44 @@
+"""Request contracts: every bad value is refused naming its field."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from pricing.serving.requests import Item, Items, SimulateRequest
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"product_id": ""}, "product_id"),
+        ({"product_id": "P1", "competitor_price": -1}, "competitor_price"),
+        ({"product_id": "P1", "competitor_price": 0}, "competitor_price"),
+        ({"product_id": "P1", "competitor_price": float("nan")}, "competitor_price"),
+        ({"product_id": "P1", "inventory": -0.5}, "inventory"),
+        ({"product_id": "P1", "inventory": float("inf")}, "inventory"),
+        ({"product_id": "P1", "inventory": "many"}, "inventory"),
+        ({"product_id": "P1", "colour": "red"}, "colour"),
+        ({}, "product_id"),
+    ],
+)
+def test_bad_items_name_the_field(payload, field):
+    with pytest.raises(ValidationError) as error:
+        Item.model_validate(payload)
+    assert field in str(error.value)
+
+
+def test_item_counts_are_bounded():
+    items = TypeAdapter(Items)
+    with pytest.raises(ValidationError):
+        items.validate_python([])
+    with pytest.raises(ValidationError):
+        items.validate_python([{"product_id": "P"}] * 1001)
+    assert len(items.validate_python([{"product_id": "P"}] * 1000)) == 1000
+
+
+def test_simulate_prices_must_be_positive_and_finite():
+    with pytest.raises(ValidationError, match=r"prices\.1"):
+        SimulateRequest.model_validate({"item": {"product_id": "P"}, "prices": [1.0, -2.0]})
+    with pytest.raises(ValidationError, match="prices"):
+        SimulateRequest.model_validate({"item": {"product_id": "P"}, "prices": []})
