@@ -25,6 +25,7 @@ from pricing.settings import Settings
 
 Key = tuple[str, str]
 SOURCE_TARGET = "bentos.service:Pricing"
+NATIVE_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -224,4 +225,6 @@ def service_environment(settings: Settings) -> dict[str, str]:
     env |= {"PRICING_ONLINE_STORE": settings.online_store, "PRICING_REDIS_URL": settings.redis_url}
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in NATIVE_THREADS:  # one worker per core: native pools only spin against it
+        env.setdefault(name, "1")
     return env
