@@ -1,7 +1,5 @@
-"""The demo pipeline on embedded defaults: data -> features -> Feast -> snapshot -> online.
-
-Each later stage of the platform (training, serving, monitoring) appends its step here.
-"""
+"""The demo on embedded defaults: data, then the Prefect pipeline (features -> Feast ->
+snapshot -> model trio -> promotion -> bento), then an online read and a recommendation."""
 
 from __future__ import annotations
 
@@ -51,15 +49,14 @@ def demo_home(settings: Settings, dataset: str) -> Settings:
 def demo_steps(
     settings: Settings, dataset: str, sizes: DemoSizes, seed: int, quick: bool = False
 ) -> list[Step]:
-    """The ordered steps; each returns a small summary for the result."""
+    """The ordered steps; each returns a small summary for the result. Everything after the
+    data runs as the Prefect ``pricing-pipeline`` flow (a temporary local Prefect server
+    unless PREFECT_API_URL names one), which logs each task as it goes."""
     from pricing.data.adapters import DATASETS as LOADERS
     from pricing.data.adapters import default_datasets_dir
     from pricing.data.home import HomeData
     from pricing.data.ingest import store_batch
     from pricing.data.synthetic import generate_into_home
-    from pricing.features.build import build_features
-    from pricing.store import ops, snapshots
-    from pricing.training import train_all
 
     def data() -> Any:
         if dataset == "synthetic":
@@ -70,23 +67,48 @@ def demo_steps(
         home = HomeData(settings.data_dir)
         return store_batch(home, batch, source=f"dataset:{dataset}", replace=True).as_dict()
 
+    def pipeline() -> Any:
+        flows = import_flows()
+        return flows.pricing_pipeline(
+            quick=quick, agent_iterations=None if quick else DEMO_AGENT_ITERATIONS
+        )
+
     return [
         ("data", data),
-        ("features", lambda: build_features(settings).rows),
-        ("apply", lambda: len(ops.apply(settings))),
-        ("materialize", lambda: ops.materialize(settings).end.isoformat()),
-        ("snapshot", lambda: snapshots.create_snapshot(settings).as_dict()),
-        (
-            "train",
-            lambda: train_all(
-                settings,
-                quick=quick,
-                seed=seed,
-                agent_iterations=None if quick else DEMO_AGENT_ITERATIONS,
-            ),
-        ),
+        ("pipeline", pipeline),
         ("online", lambda: sample_online(settings)),
+        ("recommend", lambda: sample_recommendation(settings)),
     ]
+
+
+def import_flows() -> Any:
+    """The repo's ``flows.pipeline`` (beside ``pricing/``, outside the installed package)."""
+    import sys
+
+    from pricing.serving.bento import REPO_ROOT
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    import flows.pipeline
+
+    return flows.pipeline
+
+
+def sample_recommendation(settings: Settings) -> dict[str, Any]:
+    """What the service would answer for the first product (in process, same engine)."""
+    from pricing.data.home import HomeData
+    from pricing.serving.requests import Item
+    from pricing.serving.runtime import Runtime, registry_models
+
+    sales = HomeData(settings.data_dir).read("sales")
+    first = sales[["product_id", "location_id"]].iloc[0]
+    quiet = settings.model_copy(update={"decision_log": False})
+    runtime = Runtime(quiet, registry_models(settings))
+    try:
+        item = Item(product_id=str(first["product_id"]), location_id=str(first["location_id"]))
+        return runtime.recommend([item])["items"][0]
+    finally:
+        runtime.close()
 
 
 def sample_online(settings: Settings, n: int = 3) -> list[dict[str, Any]]:

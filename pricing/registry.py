@@ -92,7 +92,8 @@ def save_model(
             target = Path(model.path) / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source_dir / name, target)
-    return SavedModel(kind, str(model.tag), sha, Path(model.path), meta)
+    # ``model.path`` was a temporary directory until the ``with`` block moved it into the store.
+    return get_model(settings, kind, str(model.tag))
 
 
 def get_model(settings: Settings, kind: str, tag: str | None = None) -> SavedModel:

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
         description="Periods a feature row may lag PRICING_AS_OF before serving falls back.",
     )
     decision_log: bool = Field(True, description="Log every served decision to Parquet.")
+    promote_policy_points: float = Field(
+        0.5, ge=0, description="Promotion: the challenger may trail prod by this many % of oracle."
+    )
+    promote_forecast_ratio: float = Field(
+        1.02, ge=1.0, description="Promotion: how far the challenger WAPE may exceed prod's (x)."
+    )
+    promote_scenarios: int = Field(
+        10, ge=1, description="Promotion: policy-benchmark scenarios each model set is scored on."
+    )
 
     @field_validator("as_of")
     @classmethod
@@ -162,6 +171,14 @@ class Settings(BaseSettings):
             os.environ["BENTOML_HOME"] = _EXPORTED["BENTOML_HOME"] = str(self.home_dir / "bentoml")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's CUDA probing noise
         os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")  # RLlib here is torch-only
+        if "PREFECT_HOME" not in os.environ:  # Prefect's run history lives in the home too
+            prefect_home = self.home_dir / "prefect"
+            prefect_home.mkdir(parents=True, exist_ok=True)
+            os.environ["PREFECT_HOME"] = _EXPORTED["PREFECT_HOME"] = str(prefect_home)
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        # A new home's temporary Prefect server migrates its database first: give it time.
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 @lru_cache(maxsize=1)

@@ -93,6 +93,99 @@ def _save(
         return save_model(settings, kind, Path(tmp), metadata)
 
 
+def _lineage(settings: Settings, snapshot: str, quick: bool) -> dict[str, Any]:
+    from pricing.store.definitions import BASE_SERVICE
+    from pricing.store.snapshots import show_snapshot
+
+    return {
+        "snapshot": snapshot,
+        "feature_service": BASE_SERVICE,
+        "data_hash": show_snapshot(settings, snapshot).get("hash", ""),
+        "quick": quick,
+    }
+
+
+def train_elasticity(
+    settings: Settings, snapshot: str, quick: bool = False, seed: int | None = None
+) -> SavedModel:
+    """The XGBoost price response from a snapshot, saved with its lineage."""
+    from pricing.models.elasticity import PriceResponseModel
+    from pricing.store.snapshots import load_snapshot
+
+    seed = settings.seed if seed is None else seed
+    frame = load_snapshot(settings, snapshot)
+    members = 2 if quick else 5
+    response = PriceResponseModel.fit(frame, seed=seed, members=members, quick=quick)
+    return _save(
+        settings,
+        "elasticity",
+        response.save,
+        {
+            **_lineage(settings, snapshot, quick),
+            "parameters": {"members": members, "seed": seed},
+            "metrics": {},
+        },
+    )
+
+
+def train_demand(
+    settings: Settings, snapshot: str, quick: bool = False, seed: int | None = None
+) -> SavedModel:
+    """The LSTM forecaster from a snapshot, saved with its lineage."""
+    from pricing.data.home import HomeData
+    from pricing.models.demand import DemandForecaster
+    from pricing.models.snapshot_tables import rivals_from_snapshot, sales_from_snapshot
+    from pricing.store.snapshots import load_snapshot
+
+    seed = settings.seed if seed is None else seed
+    grain = HomeData(settings.data_dir).grain or "daily"
+    frame = load_snapshot(settings, snapshot)
+    sales, rivals = sales_from_snapshot(frame, grain), rivals_from_snapshot(frame, grain)
+    forecaster = DemandForecaster().fit(sales, rivals, grain, quick=quick, seed=seed)
+    config = forecaster.config.__dict__ if forecaster.config else {}
+    return _save(
+        settings,
+        "demand",
+        forecaster.save,
+        {
+            **_lineage(settings, snapshot, quick),
+            "parameters": {**config, "horizon": forecaster.horizon, "seed": seed},
+            "metrics": {},
+        },
+    )
+
+
+def publish(settings: Settings, snapshot: str, demand_tag: str, elasticity_tag: str) -> None:
+    """Batch outputs of stored models into the feature store: next-horizon forecasts and
+    per-series elasticities as of ``PRICING_AS_OF``, then registered (with the serving
+    service) and materialized online. Separate from training, so a cached training step
+    still publishes."""
+    from pricing.clock import resolve_as_of
+    from pricing.data.home import HomeData, write_parquet_atomic
+    from pricing.models.demand import DemandForecaster
+    from pricing.models.elasticity import PriceResponseModel
+    from pricing.models.outputs import elasticity_rows, forecast_rows
+    from pricing.models.snapshot_tables import rivals_from_snapshot, sales_from_snapshot
+    from pricing.store import ops
+    from pricing.store.snapshots import load_snapshot
+
+    grain = HomeData(settings.data_dir).grain or "daily"
+    frame, as_of = load_snapshot(settings, snapshot), resolve_as_of(settings)
+    sales, rivals = sales_from_snapshot(frame, grain), rivals_from_snapshot(frame, grain)
+    forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
+    response = PriceResponseModel.load(get_model(settings, "elasticity", elasticity_tag).path)
+    write_parquet_atomic(
+        forecast_rows(forecaster, sales, rivals, as_of, demand_tag),
+        settings.features_dir / "demand_forecast.parquet",
+    )
+    write_parquet_atomic(
+        elasticity_rows(response, frame, as_of, elasticity_tag),
+        settings.features_dir / "elasticity.parquet",
+    )
+    ops.apply(settings)
+    ops.materialize(settings)
+
+
 def train_all(
     settings: Settings,
     snapshot: str | None = None,
@@ -103,56 +196,18 @@ def train_all(
 ) -> dict[str, Any]:
     """Train the trio from one snapshot (created first when not given), save each with its
     lineage, and publish forecasts and elasticities to the serving feature views."""
-    from pricing.clock import resolve_as_of
-    from pricing.data.home import HomeData, write_parquet_atomic
-    from pricing.models.demand import DemandForecaster
-    from pricing.models.elasticity import PriceResponseModel
-    from pricing.models.outputs import elasticity_rows, forecast_rows
-    from pricing.models.snapshot_tables import rivals_from_snapshot, sales_from_snapshot
     from pricing.store import ops
-    from pricing.store.definitions import BASE_SERVICE
-    from pricing.store.snapshots import create_snapshot, load_snapshot, show_snapshot
+    from pricing.store.snapshots import create_snapshot
 
     say = progress or (lambda _: None)
-    seed = settings.seed if seed is None else seed
-    grain = HomeData(settings.data_dir).grain or "daily"
     if snapshot is None:
         say("creating a snapshot of the current features")
         ops.apply(settings)
         snapshot = create_snapshot(settings).snapshot
-    frame = load_snapshot(settings, snapshot)
-    lineage = {
-        "snapshot": snapshot,
-        "feature_service": BASE_SERVICE,
-        "data_hash": show_snapshot(settings, snapshot).get("hash", ""),
-        "quick": quick,
-    }
-
-    say(f"price response (XGBoost) on {len(frame)} rows")
-    members = 2 if quick else 5
-    response = PriceResponseModel.fit(frame, seed=seed, members=members, quick=quick)
-    elasticity = _save(
-        settings,
-        "elasticity",
-        response.save,
-        {**lineage, "parameters": {"members": members, "seed": seed}, "metrics": {}},
-    )
-
+    say("price response (XGBoost)")
+    elasticity = train_elasticity(settings, snapshot, quick, seed)
     say("demand forecaster (LSTM)")
-    sales, rivals = sales_from_snapshot(frame, grain), rivals_from_snapshot(frame, grain)
-    forecaster = DemandForecaster().fit(sales, rivals, grain, quick=quick, seed=seed)
-    config = forecaster.config.__dict__ if forecaster.config else {}
-    demand = _save(
-        settings,
-        "demand",
-        forecaster.save,
-        {
-            **lineage,
-            "parameters": {**config, "horizon": forecaster.horizon, "seed": seed},
-            "metrics": {},
-        },
-    )
-
+    demand = train_demand(settings, snapshot, quick, seed)
     say("pricing agent (PPO)")
     agent = train_agent(
         settings,
@@ -162,18 +217,7 @@ def train_all(
         progress=progress,
         iterations=agent_iterations,
     )
-
     say("publishing forecasts and elasticities to the feature store")
-    as_of = resolve_as_of(settings)
-    write_parquet_atomic(
-        forecast_rows(forecaster, sales, rivals, as_of, demand.tag),
-        settings.features_dir / "demand_forecast.parquet",
-    )
-    write_parquet_atomic(
-        elasticity_rows(response, frame, as_of, elasticity.tag),
-        settings.features_dir / "elasticity.parquet",
-    )
-    ops.apply(settings)
-    ops.materialize(settings)
+    publish(settings, snapshot, demand.tag, elasticity.tag)
     models = {m.kind: {"tag": m.tag, "sha256": m.sha256} for m in (demand, elasticity, agent)}
     return {"snapshot": snapshot, "models": models}

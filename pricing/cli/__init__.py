@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pricing.cli import bench, data, demo, evaluate, serve, store, train
+from pricing.cli import bench, data, demo, evaluate, flows, promote, serve, store, train
 from pricing.cli.common import friendly_errors
 
 app = typer.Typer(
@@ -18,9 +18,12 @@ app.add_typer(store.store_app, name="store")
 app.add_typer(store.snapshot_app, name="snapshot")
 app.add_typer(evaluate.app, name="evaluate")
 app.add_typer(bench.app, name="bench")
+app.add_typer(flows.app, name="flows")
 app.command("demo")(demo.demo)
 app.command("train")(friendly_errors(train.train))
 app.command("build")(friendly_errors(serve.build))
 app.command("serve")(friendly_errors(serve.serve))
+app.command("promote")(friendly_errors(promote.promote))
+app.command("rollback")(friendly_errors(promote.rollback))
 
 __all__ = ["app"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
+from pricing.settings import _EXPORTED, get_settings
 
 
 @friendly_errors
@@ -27,9 +29,14 @@ def demo(
         fail(f"unknown --dataset {dataset!r}; expected one of {', '.join(DATASETS)}", code=2)
     cfg = demo_home(settings(), dataset)
     reset_home(cfg)
+    os.environ["PRICING_HOME"] = str(cfg.home_dir)  # the flow reads its settings from here
+    if os.environ.get("PREFECT_HOME") == _EXPORTED.get("PREFECT_HOME"):
+        os.environ.pop("PREFECT_HOME", None)  # ours, for the other home: re-export for this one
+    get_settings.cache_clear()
+    get_settings().export_environment()
     sizes = DemoSizes.pick(products, days, quick)
     steps = demo_steps(cfg, dataset, sizes, seed if seed is not None else cfg.seed, quick)
-    results: dict[str, object] = {}
+    results: dict[str, Any] = {}
     started = time.perf_counter()
     columns = (
         SpinnerColumn(),
@@ -47,40 +54,58 @@ def demo(
             console.print(f"  [green]done[/] {name} ({time.perf_counter() - t0:.1f}s)")
             progress.advance(task)
     elapsed = time.perf_counter() - started
-    _where_next(cfg.home_dir, dataset, results, elapsed)
+    _where_next(cfg, dataset, results, elapsed)
     if json_out:
         emit_json(
             {
                 "dataset": dataset,
                 "home": str(cfg.home_dir),
                 "seconds": round(elapsed, 1),
-                "snapshot": results["snapshot"],
+                "snapshot": _snapshot(cfg, results),
                 "data": results["data"],
-                "models": results["train"]["models"],
+                "models": results["pipeline"]["models"],
+                "promotion": results["pipeline"]["promotion"],
+                "bento": results["pipeline"].get("bento"),
+                "recommendation": results["recommend"],
             }
         )
 
 
-def _where_next(home: object, dataset: str, results: dict[str, object], elapsed: float) -> None:
-    snap = results["snapshot"]
+def _snapshot(cfg: object, results: dict[str, Any]) -> dict[str, Any]:
+    from pricing.store.snapshots import show_snapshot
+
+    snap = results["pipeline"]["snapshot"]
+    info = show_snapshot(cfg, snap)  # type: ignore[arg-type]
+    return {"snapshot": snap, "rows": int(info.get("rows", 0)), "hash": info.get("hash")}
+
+
+def _where_next(cfg: object, dataset: str, results: dict[str, Any], elapsed: float) -> None:
+    home = cfg.home_dir  # type: ignore[attr-defined]
+    snap = _snapshot(cfg, results)
+    pipeline = results["pipeline"]
     sample = results["online"]
     first = sample[0] if isinstance(sample, list) and sample else {}
     pid, loc = first.get("product_id", "?"), first.get("location_id", "all")
+    rec = results["recommend"]
+    promoted = "promoted to prod" if pipeline["promotion"]["promoted"] else "kept prod"
     console.rule(f"demo \\[{dataset}] finished in {elapsed:.0f}s")
     console.print(
         f"home:      {home}\n"
         f"snapshot:  {snap['snapshot']} ({snap['rows']} rows)\n"
-        f"models:    {', '.join(m['tag'] for m in results['train']['models'].values())}\n"
+        f"models:    {', '.join(m['tag'] for m in pipeline['models'].values())} ({promoted})\n"
+        f"bento:     {pipeline.get('bento')}\n"
         f"online:    {pid}@{loc} units_ma7={first.get('units_ma7')} "
         f"last_price={first.get('last_price')} forecast_units={first.get('forecast_units')} "
-        f"elasticity={first.get('elasticity')}\n\n"
+        f"elasticity={first.get('elasticity')}\n"
+        f"price:     {rec.get('explanation', rec)}\n\n"
         "Where to look next:\n"
         f"  export PRICING_HOME={home}\n"
         "  pricing data products --limit 5\n"
         f"  pricing store online {pid} --location {loc}\n"
-        "  pricing snapshot list\n"
         f"  pricing snapshot show {snap['snapshot']}\n"
+        "  pricing serve --port 3000     (then POST /recommend, /simulate, /metadata; see README)\n"
+        "  pricing flows server ; pricing flows serve   (Prefect UI and schedules)\n"
         "  pricing evaluate forecast --json ; pricing evaluate elasticity --json\n"
-        "  pricing bench policy --scenarios 30 --seed 0 --json\n"
+        "  pricing bench policy --scenarios 30 --seed 0 --json ; pricing bench serve --json\n"
         f"  feast -c {home}/feature_repo feature-views list   (rendered Feast repo)"
     )

@@ -135,10 +135,14 @@ def snapshot_show(
     snapshot: Annotated[str, typer.Argument(help="Snapshot id (snap_...).")],
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """One snapshot's metadata: features, time range, hash, path."""
+    """One snapshot's metadata: features, time range, hash, path, and the models trained
+    from it."""
+    from pricing.registry import list_models
     from pricing.store.snapshots import show_snapshot
 
-    info = show_snapshot(settings(), snapshot)
+    cfg = settings()
+    info = show_snapshot(cfg, snapshot)
+    info["models"] = [m.tag for m in list_models(cfg) if m.metadata.get("snapshot") == snapshot]
     for key, value in info.items():
         console.print(f"{key}: {value}")
     if json_out:

@@ -1,4 +1,5 @@
-"""A home with quick-trained models, shared by the serving integration tests (one training)."""
+"""A home with quick-trained models, shared by the integration tests that need one (one training
+per session: serving, promotion)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Prefect flows of the platform (thin: every step calls ``pricing.*``)."""

@@ -1,0 +1,196 @@
+"""Champion/challenger: a retrained model set reaches clients only if it is no worse.
+
+The challenger is the most recently trained model of each kind; the champion is the set the
+``prod`` alias names (``<BENTOML_HOME>/aliases.json``; BentoML has no aliases, and
+``pricing.registry.resolve_model`` is the one place that reads it). Both are scored on the
+same evaluation:
+
+- policy: each set's agent in the policy benchmark with the TRUE demand (the same seeded,
+  unseen scenarios and common random numbers): % of the exact oracle;
+- forecast: each set's saved demand model over the home's last K periods, forecasting H ahead
+  from origins every H periods with only the history before each origin (no refitting), WAPE.
+  A model trained on data that includes that window is scored partly in-sample, which favours
+  the newer set: the forecast gate is therefore a "no worse than" check with a tolerance, and
+  the leak-free policy score carries the decision.
+
+Every decision, with its figures, is appended to ``promotions.jsonl``; ``rollback`` restores
+the previous ``prod``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pricing.data.home import HomeData, write_json_atomic
+from pricing.registry import ALIASES_FILE, MODEL_NAMES, get_model
+from pricing.settings import Settings
+
+KINDS = tuple(MODEL_NAMES)
+DECISIONS_FILE = "promotions.jsonl"
+Progress = Callable[[str], None]
+
+
+class PromotionError(RuntimeError):
+    """Nothing to promote or roll back to."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    policy_points: float = 0.5  # the challenger may trail prod by this many % of oracle
+    forecast_ratio: float = 1.02  # ... and its WAPE may exceed prod's by this factor
+
+
+def _aliases(settings: Settings) -> dict[str, Any]:
+    path = settings.bentoml_home / ALIASES_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def prod_set(settings: Settings) -> dict[str, str] | None:
+    return _aliases(settings).get("prod")
+
+
+def challenger_set(settings: Settings) -> dict[str, str]:
+    """The most recently trained model of each kind."""
+    return {kind: get_model(settings, kind).tag for kind in KINDS}
+
+
+def _set_prod(settings: Settings, tags: dict[str, str], history: list[dict[str, str]]) -> None:
+    write_json_atomic({"prod": tags, "history": history}, settings.bentoml_home / ALIASES_FILE)
+
+
+def _record(settings: Settings, decision: dict[str, Any]) -> None:
+    path = settings.bentoml_home / DECISIONS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(decision, sort_keys=True, default=str) + "\n")
+
+
+def decisions(settings: Settings) -> list[dict[str, Any]]:
+    path = settings.bentoml_home / DECISIONS_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def forecast_wape(settings: Settings, demand_tag: str) -> float:
+    """A saved demand model's WAPE on the home's last K periods (no refitting)."""
+    from pricing.models.backtest import origins, planned, wape
+    from pricing.models.demand import DemandForecaster
+    from pricing.models.series import DEFAULT_HOLDOUT, build_panel
+
+    home = HomeData(settings.data_dir)
+    grain = home.grain or "daily"
+    forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
+    panel = build_panel(home.read("sales"), home.read("competitor_prices"), grain)
+    horizon = forecaster.horizon
+    actual, forecast, mask = [], [], []
+    for origin in origins(len(panel.dates), horizon, DEFAULT_HOLDOUT[grain]):
+        price, promo = planned(panel, origin, horizon)
+        end = min(origin + horizon, len(panel.dates))
+        quantiles = forecaster.predict_panel(panel.head(origin), price, promo)
+        actual.append(np.nan_to_num(panel.units[:, origin:end]))
+        forecast.append(quantiles[:, : end - origin, 1])
+        mask.append(panel.usable[:, origin:end])
+    return wape(np.concatenate(actual, 1), np.concatenate(forecast, 1), np.concatenate(mask, 1))
+
+
+def evaluate_set(
+    settings: Settings, tags: dict[str, str], scenarios: int = 10, seed: int = 0, draws: int = 10
+) -> dict[str, float]:
+    """The figures promotion compares: the agent's % of oracle, the forecaster's WAPE."""
+    from pricing.evaluation.policy_bench import true_demand_bench
+    from pricing.models.agent_export import NumpyPolicy
+
+    agent = NumpyPolicy.load(get_model(settings, "agent", tags["agent"]).path)
+    policy = true_demand_bench(agent, scenarios, seed, draws).rounded()["ppo"]
+    wape = forecast_wape(settings, tags["demand"])
+    return {"policy_pct_of_oracle": policy, "forecast_wape": wape}
+
+
+def compare(
+    challenger: dict[str, float], champion: dict[str, float], limits: Thresholds
+) -> tuple[bool, list[str]]:
+    """Whether the challenger is at least as good (within tolerance), and why (not)."""
+    reasons, ok = [], True
+    floor = champion["policy_pct_of_oracle"] - limits.policy_points
+    if challenger["policy_pct_of_oracle"] < floor:
+        ok = False
+        reasons.append(
+            f"policy {challenger['policy_pct_of_oracle']:.2f}% of oracle is below prod's "
+            f"{champion['policy_pct_of_oracle']:.2f}% - {limits.policy_points} points"
+        )
+    ceiling = champion["forecast_wape"] * limits.forecast_ratio
+    if not challenger["forecast_wape"] <= ceiling:
+        ok = False
+        reasons.append(
+            f"forecast WAPE {challenger['forecast_wape']:.4f} exceeds prod's "
+            f"{champion['forecast_wape']:.4f} x {limits.forecast_ratio}"
+        )
+    if ok:
+        reasons.append("at least as good as prod on policy and forecast")
+    return ok, reasons
+
+
+def promote(
+    settings: Settings,
+    force: bool = False,
+    limits: Thresholds | None = None,
+    scenarios: int = 10,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Move ``prod`` to the challenger if it is no worse (or ``force``); the decision."""
+    say = progress or (lambda _: None)
+    limits = limits or Thresholds()
+    challenger, champion = challenger_set(settings), prod_set(settings)
+    decision: dict[str, Any] = {
+        "at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "challenger": challenger,
+        "prod_before": champion,
+        "forced": force,
+        "thresholds": limits.__dict__,
+    }
+    if champion == challenger:
+        decision |= {"promoted": False, "reasons": ["the challenger already is prod"]}
+    else:
+        say("scoring the challenger")
+        scores = {"challenger": evaluate_set(settings, challenger, scenarios, seed)}
+        if champion is None:
+            ok, reasons = True, ["no prod yet"]
+        else:
+            say("scoring prod on the same evaluation")
+            scores["prod"] = evaluate_set(settings, champion, scenarios, seed)
+            ok, reasons = compare(scores["challenger"], scores["prod"], limits)
+        if force and not ok:
+            reasons.append("promoted anyway (--force)")
+        decision |= {"scores": scores, "promoted": ok or force, "reasons": reasons}
+    if decision["promoted"]:
+        history = _aliases(settings).get("history", [])
+        _set_prod(settings, challenger, [*history, champion] if champion else history)
+    decision["prod_after"] = prod_set(settings)
+    _record(settings, decision)
+    return decision
+
+
+def rollback(settings: Settings) -> dict[str, Any]:
+    """Point ``prod`` back at the set it named before the last promotion."""
+    aliases = _aliases(settings)
+    history = aliases.get("history", [])
+    if not history:
+        raise PromotionError("no earlier prod to roll back to")
+    previous = history[-1]
+    _set_prod(settings, previous, history[:-1])
+    decision = {
+        "at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "rollback": True,
+        "prod_before": aliases.get("prod"),
+        "prod_after": previous,
+    }
+    _record(settings, decision)
+    return decision
