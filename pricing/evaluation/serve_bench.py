@@ -159,7 +159,8 @@ def plot_latency(rates: dict[float, dict[str, float]], items: int, path: Path) -
     for key in ("p50_ms", "p95_ms", "p99_ms"):
         ax.plot(xs, [rates[x][key] for x in xs], marker="o", label=key.replace("_ms", ""))
     ax.set_xlabel("offered load (requests/s)")
-    ax.set_ylabel("latency (ms)")
+    ax.set_yscale("log")  # a saturated rate is orders of magnitude above the others
+    ax.set_ylabel("latency (ms, log scale)")
     ax.set_title(f"/recommend, {items} item(s) per request")
     ax.grid(alpha=0.3)
     ax.legend()
