@@ -26,6 +26,8 @@ def settings() -> Settings:
     """Settings with library side effects that belong to the CLI (env, warnings, logs)."""
     current = get_settings()
     current.export_environment()
+    import feast  # noqa: F401  (Feast installs its own 'once' filters on import: ours go after)
+
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", message="(Saving|Retrieving) datasets? is an experimental")
     for noisy in ("feast", "dask", "distributed"):

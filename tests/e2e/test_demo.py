@@ -33,6 +33,8 @@ def test_quick_demo_then_where_to_look_next(tmp_path):
     demo = last_json(run(["demo", "--quick", "--json"], home))
     assert demo["dataset"] == "synthetic" and demo["data"]["freq"] == "daily"
     assert demo["snapshot"]["rows"] > 0
+    assert demo["promotion"]["promoted"] and demo["bento"].startswith("pricing:")
+    assert demo["recommendation"]["recommended_price"] > 0  # what the service would answer
     products = last_json(run(["data", "products", "--limit", "2", "--json"], home))["products"]
     assert products == ["P0001", "P0002"]
     online = last_json(run(["store", "online", *products, "--json"], home))["features"]
