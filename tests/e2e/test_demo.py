@@ -44,6 +44,7 @@ def test_quick_demo_then_where_to_look_next(tmp_path):
     assert [s["snapshot"] for s in snapshots] == [demo["snapshot"]["snapshot"]]
     shown = last_json(run(["snapshot", "show", snapshots[0]["snapshot"], "--json"], home))
     assert shown["hash"] == demo["snapshot"]["hash"]
+    assert sorted(shown["models"]) == sorted(m["tag"] for m in demo["models"].values())
     # Same seed, same market, same features: the snapshot id is reproducible.
     again = last_json(run(["demo", "--quick", "--json"], home))
     assert again["snapshot"] == demo["snapshot"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from pricing.data.synthetic import generate_into_home
 from pricing.features.build import build_features
+from pricing.promotion import evaluate_set
 from pricing.registry import get_model
 from pricing.store import ops
 from pricing.store.snapshots import create_snapshot
@@ -35,6 +38,25 @@ def test_quick_training_publishes_model_outputs(make_settings):
     assert row["forecast_model"] == result["models"]["demand"]["tag"]
     assert row["elasticity_model"] == result["models"]["elasticity"]["tag"]
     assert row["elasticity"] < 0 and row["forecast_units"] >= 0
-    # Same snapshot and seed: byte-identical XGBoost members.
+    forecasts = pd.read_parquet(settings.features_dir / "demand_forecast.parquet")
+    elasticities = pd.read_parquet(settings.features_dir / "elasticity.parquet")
+    first_eval = evaluate_set(settings, {k: m["tag"] for k, m in result["models"].items()}, 3)
+    # Same snapshot and seed: byte-identical XGBoost members, identical elasticities.
     again = train_all(settings, snapshot=snapshot, quick=True)
     assert again["models"]["elasticity"]["sha256"] == result["models"]["elasticity"]["sha256"]
+    value_columns = ["elasticity", "elasticity_lower", "elasticity_upper"]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(settings.features_dir / "elasticity.parquet")[value_columns],
+        elasticities[value_columns],
+    )
+    # LSTM: the same forecasts (the .keras archive embeds its save time, so its bytes differ);
+    # PPO: the same policy-benchmark score (measured here: identical weights too).
+    again_forecasts = pd.read_parquet(settings.features_dir / "demand_forecast.parquet")
+    np.testing.assert_allclose(
+        again_forecasts["forecast_units"], forecasts["forecast_units"], rtol=1e-6
+    )
+    again_eval = evaluate_set(settings, {k: m["tag"] for k, m in again["models"].items()}, 3)
+    assert again_eval["forecast_wape"] == pytest.approx(first_eval["forecast_wape"], rel=1e-6)
+    assert again_eval["policy_pct_of_oracle"] == pytest.approx(
+        first_eval["policy_pct_of_oracle"], abs=0.5
+    )
