@@ -45,6 +45,13 @@ def test_quick_demo_then_where_to_look_next(tmp_path):
     shown = last_json(run(["snapshot", "show", snapshots[0]["snapshot"], "--json"], home))
     assert shown["hash"] == demo["snapshot"]["hash"]
     assert sorted(shown["models"]) == sorted(m["tag"] for m in demo["models"].values())
+    # The operator's commands on the demo's home.
+    promoted = last_json(run(["promote", "--json"], home))
+    assert not promoted["promoted"] and "already is prod" in promoted["reasons"][0]
+    refused = run(["rollback"], home, check=False)
+    assert refused.returncode == 1 and "no earlier prod" in refused.stderr
+    flow = last_json(run(["flows", "run", "build_features", "--json"], home))
+    assert flow["flow"] == "build_features" and flow["result"]["grain"] == "daily"
     # Same seed, same market, same features: the snapshot id is reproducible.
     again = last_json(run(["demo", "--quick", "--json"], home))
     assert again["snapshot"] == demo["snapshot"]
