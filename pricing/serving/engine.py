@@ -25,7 +25,7 @@ from pricing.models.response import expected_units
 from pricing.policy.guardrails import GuardrailPolicy
 from pricing.policy.ladder import build_ladder
 from pricing.serving.catalog import Catalog, Entry, UnknownItemError
-from pricing.serving.confidence import forecast_sigma, win_probability
+from pricing.serving.confidence import decision_confidence
 from pricing.serving.explain import explain
 from pricing.serving.features import FeatureSource, Row, freshness_problem, number
 from pricing.serving.prepared import Prepared
@@ -141,7 +141,15 @@ class Engine:
         cover = p.inventory / max(units, 1e-9)
         result = {
             **self._head(p, price),
-            "confidence": _round(self._confidence(p), 3),
+            "confidence": _round(
+                decision_confidence(
+                    p,
+                    [self._margin(x, entry) for x in p.prices],
+                    self.config.horizon,
+                    self._inventory(p),
+                ),
+                3,
+            ),
             "expected_units": _round(units),
             "expected_revenue": _round(price * sold),
             "elasticity": _round(p.elasticity),
@@ -158,26 +166,6 @@ class Engine:
             "policy": "ppo",
         }
         return result, self._record(p, result, "ppo", p.probability)
-
-    def _confidence(self, p: Prepared) -> float:
-        """See ``pricing.serving.confidence``. A move is compared with keeping the price in
-        effect; keeping is compared with the better of a step down or up the ladder."""
-        if len(p.ladder.prices) == 1:
-            return 1.0
-        sigma = forecast_sigma(number(p.row, "forecast_q10"), p.base, number(p.row, "forecast_q90"))
-        horizon, inventory = self.config.horizon, self._inventory(p)
-        margins = np.array([self._margin(x, p.entry) for x in p.prices])
-        keep = abs(p.price - p.current) <= 1e-6
-        new = 0
-        if keep:  # the better neighbour by expected earnings
-            units = horizon * p.base * np.exp(p.members.mean(axis=0))
-            earn = margins * np.minimum(units, inventory)
-            new = 2 if earn[2] >= earn[3] else 3
-        win = win_probability(
-            p.members[:, new], p.members[:, 1], margins[new], margins[1], p.base, sigma, horizon,
-            inventory,
-        )  # fmt: skip
-        return 1.0 - win if keep else win
 
     def _head(self, p: Prepared, price: float) -> dict[str, Any]:
         rules = p.ladder

@@ -37,6 +37,17 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: 
     raise TimeoutError(f"service at {url} not ready after {timeout:.0f}s; see {log}")
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Stop a process started in its own session, and its children (TERM, then KILL)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @contextmanager
 def running_service(
     target: str,
@@ -62,10 +73,4 @@ def running_service(
         wait_ready(url, process, timeout, log)
         yield url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process)

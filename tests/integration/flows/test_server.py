@@ -4,7 +4,6 @@ the API and seen to complete; both processes are stopped afterwards."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,19 +13,10 @@ import pytest
 
 from pricing.data.synthetic import generate_into_home
 from pricing.serving.bento import REPO_ROOT
-from pricing.serving.process import free_port
+from pricing.serving.process import free_port, stop_process
 from pricing.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(check, timeout: float, what: str, logs) -> object:
@@ -74,7 +64,13 @@ def test_served_deployment_runs_on_a_real_prefect_server(tmp_path):
             lambda: httpx.get(url).json() if httpx.get(url).is_success else None,
             180, "deployment", logs,
         )  # fmt: skip
-        hourly = httpx.get(f"{api}/deployments/name/materialize/hourly").json()
+        hourly_url = f"{api}/deployments/name/materialize/hourly"
+        hourly = wait_for(
+            lambda: httpx.get(hourly_url).json() if httpx.get(hourly_url).is_success else None,
+            60,
+            "the hourly deployment",
+            logs,
+        )  # fmt: skip  (serve registers deployments one by one)
         assert hourly["schedules"], "materialize is scheduled"
         run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}).json()
 
@@ -86,6 +82,6 @@ def test_served_deployment_runs_on_a_real_prefect_server(tmp_path):
         assert (settings.features_dir / "sales_stats.parquet").exists()
     finally:
         if served is not None:
-            stop(served)
-        stop(server)
+            stop_process(served, 30)
+        stop_process(server, 30)
     assert server.poll() is not None
