@@ -16,7 +16,19 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 from pricing.settings import Settings, get_settings
 
-IO = {"retries": 2, "retry_delay_seconds": 3}
+
+def _transient(task: Any, run: Any, state: Any) -> bool:
+    """Retry I/O hiccups (files, sockets, Redis), never bad input or a bug."""
+    from redis.exceptions import ConnectionError as RedisDown
+    from redis.exceptions import TimeoutError as RedisSlow
+
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, FileNotFoundError):
+        return False
+    return isinstance(error, OSError | TimeoutError | RedisDown | RedisSlow)
+
+
+IO = {"retries": 2, "retry_delay_seconds": 3, "retry_condition_fn": _transient}
 TRAINING_CACHE = {"cache_policy": INPUTS + TASK_SOURCE, "cache_expiration": timedelta(days=7)}
 
 
@@ -55,7 +67,7 @@ def build_features_task() -> dict[str, Any]:
     return {"grain": result.grain, "rows": result.rows}
 
 
-@task(name="materialize", retries=3, retry_delay_seconds=5)
+@task(name="materialize", retries=3, retry_delay_seconds=5, retry_condition_fn=_transient)
 def materialize_task() -> dict[str, Any]:
     from pricing.store import ops
 

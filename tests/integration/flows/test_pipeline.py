@@ -17,8 +17,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # else: "database is locked"
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
 
 
 @pytest.fixture
@@ -73,3 +75,24 @@ def test_pipeline_from_a_source_file_trains_promotes_and_builds(home, tmp_path):
     scores = pipeline.evaluate()
     assert 0 < scores["policy_pct_of_oracle"] <= 100 and scores["forecast_wape"] > 0
     assert not pipeline.promote()["promoted"]  # the challenger already is prod
+
+
+def test_only_io_failures_are_retried():
+    from prefect.states import Failed
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from flows.pipeline import _transient
+    from pricing.data.validation import ValidationError
+
+    assert _transient(None, None, Failed(data=ConnectionResetError("peer went away")))
+    assert _transient(None, None, Failed(data=RedisDown("redis down")))
+    assert not _transient(None, None, Failed(data=ValidationError([])))
+    assert not _transient(None, None, Failed(data=FileNotFoundError("sales.csv")))
+
+
+def test_bad_input_fails_the_ingest_flow_naming_the_row(home, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Product_ID,Date,Sales,Price\nA,2024-01-01,3,2.5\nA,2024-01-02,4,-1\n")
+    with pytest.raises(Exception, match=r"row 2, column 'price' \(value '-1'\)"):
+        pipeline.ingest(source=str(path))
+    assert not (home.data_dir / "sales.parquet").exists()  # nothing stored
