@@ -176,10 +176,18 @@ def _snapshot_or_new(snapshot_id: str | None) -> str:
     return snapshot_id or snapshot_task()
 
 
-def _has(kind: str) -> bool:
+def _publish_when_complete(
+    snap: str, demand: str | None = None, elasticity: str | None = None
+) -> None:
+    """Publish model outputs once both kinds exist (the other one: its latest)."""
     from pricing.registry import list_models
 
-    return bool(list_models(_settings(), kind))
+    settings = _settings()
+    if demand is None and not list_models(settings, "demand"):
+        return
+    if elasticity is None and not list_models(settings, "elasticity"):
+        return
+    publish_task(snap, demand or _latest("demand"), elasticity or _latest("elasticity"))
 
 
 @flow(name="train-demand")
@@ -187,8 +195,7 @@ def train_demand(snapshot_id: str | None = None, quick: bool = False) -> dict[st
     settings = _settings()
     snap = _snapshot_or_new(snapshot_id)
     result = train_demand_task(str(settings.home_dir), snap, settings.seed, quick)
-    if _has("elasticity"):
-        publish_task(snap, result["tag"], _latest("elasticity"))
+    _publish_when_complete(snap, demand=result["tag"])
     return result
 
 
@@ -197,8 +204,7 @@ def train_elasticity(snapshot_id: str | None = None, quick: bool = False) -> dic
     settings = _settings()
     snap = _snapshot_or_new(snapshot_id)
     result = train_elasticity_task(str(settings.home_dir), snap, settings.seed, quick)
-    if _has("demand"):
-        publish_task(snap, _latest("demand"), result["tag"])
+    _publish_when_complete(snap, elasticity=result["tag"])
     return result
 
 

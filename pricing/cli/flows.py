@@ -16,14 +16,9 @@ app = typer.Typer(help="Prefect flows: run, serve on schedules, start the UI ser
 
 
 def _flows() -> Any:
-    """The repo's ``flows`` package (it sits beside ``pricing/``, outside the wheel)."""
-    from pricing.serving.bento import REPO_ROOT
+    from pricing.demo import import_flows
 
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    import flows.pipeline
-
-    return flows.pipeline
+    return import_flows()
 
 
 @app.command("run")

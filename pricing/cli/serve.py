@@ -51,8 +51,8 @@ def serve(
     ] = None,
 ) -> None:
     """Start the pricing service (``bentoml serve``) on this home's models and features."""
-    from pricing.evaluation.serve_bench import service_environment
     from pricing.serving.bento import REPO_ROOT
+    from pricing.serving.process import service_environment
 
     cfg = settings()
     target = bento or latest_bento(cfg) or "bentos.service:Pricing"

@@ -25,7 +25,6 @@ from pricing.settings import Settings
 
 Key = tuple[str, str]
 SOURCE_TARGET = "bentos.service:Pricing"
-NATIVE_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def serve_bench(
     """The whole benchmark: Redis online store, service on CPU 1, load from CPU 0."""
     from pricing.registry import resolve_model
     from pricing.serving.features import FeastFeatureSource
-    from pricing.serving.process import running_service
+    from pricing.serving.process import running_service, service_environment
     from pricing.store import ops
 
     meta = json.loads((resolve_model(settings, "elasticity").path / META).read_text())
@@ -217,15 +216,3 @@ def serve_bench(
     payload["p99_over_feast_ms"] = round(payload["p99_ms"] - feast["feast_p99_ms"], 2)
     payload["sweep"] = {str(int(r)): v for r, v in runs.items()}
     return payload
-
-
-def service_environment(settings: Settings) -> dict[str, str]:
-    """The environment a ``bentoml serve`` process needs to serve this home as configured."""
-    env = dict(os.environ)
-    env |= {"PRICING_HOME": str(settings.home_dir), "BENTOML_HOME": str(settings.bentoml_home)}
-    env |= {"PRICING_ONLINE_STORE": settings.online_store, "PRICING_REDIS_URL": settings.redis_url}
-    env.setdefault("BENTOML_DO_NOT_TRACK", "true")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    for name in NATIVE_THREADS:  # one worker per core: native pools only spin against it
-        env.setdefault(name, "1")
-    return env

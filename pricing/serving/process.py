@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pricing.serving.bento import REPO_ROOT
+from pricing.settings import Settings
+
+NATIVE_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def free_port() -> int:
@@ -74,3 +77,15 @@ def running_service(
         yield url
     finally:
         stop_process(process)
+
+
+def service_environment(settings: Settings) -> dict[str, str]:
+    """The environment a ``bentoml serve`` process needs to serve this home as configured."""
+    env = dict(os.environ)
+    env |= {"PRICING_HOME": str(settings.home_dir), "BENTOML_HOME": str(settings.bentoml_home)}
+    env |= {"PRICING_ONLINE_STORE": settings.online_store, "PRICING_REDIS_URL": settings.redis_url}
+    env.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in NATIVE_THREADS:  # one worker per core: native pools only spin against it
+        env.setdefault(name, "1")
+    return env

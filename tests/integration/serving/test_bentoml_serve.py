@@ -11,8 +11,7 @@ import bentoml
 import httpx
 import pytest
 
-from pricing.evaluation.serve_bench import service_environment
-from pricing.serving.process import running_service
+from pricing.serving.process import running_service, service_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
