@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     promote_scenarios: int = Field(
         10, ge=1, description="Promotion: policy-benchmark scenarios each model set is scored on."
     )
+    promote_seed: int = Field(
+        0,
+        description="Promotion and the evaluate flow: seed of the scenarios both sets are scored "
+        "on (products training never saw; the policy benchmark's default seed too).",
+    )
+    bench_results: Path = Field(
+        Path("bench/results"),
+        description="Where `pricing bench ...` writes its JSON figures and plots.",
+    )
 
     @field_validator("as_of")
     @classmethod

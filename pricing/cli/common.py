@@ -52,11 +52,11 @@ def friendly_errors(func: F) -> F:
     """Turn the platform's expected errors into a message on stderr and a non-zero exit."""
     from pricing.clock import ClockError
     from pricing.data.grain import GrainError
+    from pricing.data.home import NoDataError
     from pricing.data.loaders import LoadError
     from pricing.data.mapping import MappingError
     from pricing.data.synthetic import HomeNotEmptyError
     from pricing.data.validation import ValidationError
-    from pricing.features.build import NoDataError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

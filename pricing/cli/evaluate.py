@@ -21,8 +21,7 @@ def forecast(
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Rolling-origin backtest of the LSTM and the baselines on the home's data."""
-    from pricing.data.home import HomeData
-    from pricing.features.build import NoDataError
+    from pricing.data.home import HomeData, NoDataError
     from pricing.models.backtest import run_backtest
 
     cfg = settings()

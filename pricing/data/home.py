@@ -44,6 +44,10 @@ def write_json_atomic(payload: Mapping[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
+class NoDataError(RuntimeError):
+    """A stage needs data that the home does not hold yet."""
+
+
 class HomeData:
     """Canonical tables and metadata stored under ``<home>/data``."""
 
@@ -73,6 +77,16 @@ class HomeData:
     @property
     def grain(self) -> str | None:
         return self.meta().get("grain")
+
+    def require_grain(self) -> str:
+        """The home's grain, or a clear error: an empty home says so, it never assumes daily."""
+        grain = self.grain
+        if grain is None or not self.exists():
+            raise NoDataError(
+                f"{self.data_dir.parent} holds no data; run `pricing data generate` or "
+                "`pricing data ingest` first"
+            )
+        return grain
 
     def replace(self, tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> None:
         """Write every table (already validated and merged), then the metadata last."""

@@ -9,10 +9,6 @@ from pricing.features.engine import get_engine
 from pricing.settings import Settings
 
 
-class NoDataError(RuntimeError):
-    """A stage needs data that the home does not hold yet."""
-
-
 @dataclass(frozen=True)
 class FeatureBuild:
     engine: str
@@ -23,12 +19,7 @@ class FeatureBuild:
 def build_features(settings: Settings, engine: str = "pandas") -> FeatureBuild:
     """Compute every batch feature table and replace the files Feast's sources point at."""
     home = HomeData(settings.data_dir)
-    grain = home.grain
-    if grain is None or not home.exists():
-        raise NoDataError(
-            f"{settings.home_dir} holds no data; run `pricing data generate` or "
-            "`pricing data ingest` first"
-        )
+    grain = home.require_grain()
     tables = get_engine(engine).build(home.read_all(), grain)
     for view, frame in tables.items():
         write_parquet_atomic(frame, settings.features_dir / f"{view}.parquet")

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pricing.clock import resolve_as_of
-from pricing.data.home import HomeData
-from pricing.features.build import NoDataError
+from pricing.data.home import HomeData, NoDataError
 from pricing.settings import Settings
 from pricing.store.config import open_store
 from pricing.store.definitions import (
@@ -24,9 +23,7 @@ from pricing.store.definitions import (
 
 def home_definitions(settings: Settings) -> Definitions:
     """The home's definitions; model-output views once `pricing train` has written them."""
-    grain = HomeData(settings.data_dir).grain
-    if grain is None:
-        raise NoDataError(f"{settings.home_dir} holds no data; ingest or generate data first")
+    grain = HomeData(settings.data_dir).require_grain()
     with_models = all(
         (settings.features_dir / f"{view}.parquet").exists() for view in MODEL_FEATURES
     )
