@@ -25,7 +25,7 @@ demo: $(STAMP) ## Run the whole pipeline: synthetic market (full models), then D
 demo-quick: $(STAMP) ## Small, fast smoke run of the demo
 	$(BIN)/pricing demo --quick
 
-test: $(STAMP) ## Run the whole test suite (unit, integration with real services, e2e)
+test: $(STAMP) lint ## Lint and types, then the whole test suite (unit, integration with real services, e2e)
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP) ## Unit tests only (no services)

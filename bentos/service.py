@@ -1,8 +1,9 @@
 """The pricing service: BentoML's HTTP in front of ``pricing.serving.runtime``.
 
-Models are pinned at build time (``bentos/served_models.json``, written by ``pricing build``)
-and packed into the bento; run from the source tree, the home's ``prod`` models (else the most
-recent) are served. Online features come from the home's Feast store (``PRICING_HOME``).
+Models are pinned at build time (``served_models.json``, written into the bento by
+``pricing build``) and packed into the bento; served as a module (``bentoml serve
+pricing_bentos.service:Pricing``), the home's ``prod`` models (else the most recent) are
+served. Online features come from the home's Feast store (``PRICING_HOME``).
 """
 
 from __future__ import annotations
@@ -13,22 +14,23 @@ from typing import Any
 
 import bentoml
 
+from pricing.environment import configure_libraries
 from pricing.registry import bind_bentoml
-from pricing.serving.bento import served_tags
 from pricing.serving.catalog import UnknownItemError
-from pricing.serving.requests import Item, Items, Prices
-from pricing.serving.responses import (
+from pricing.serving.http_requests import Item, Items, Prices
+from pricing.serving.http_responses import (
     RecommendResponse,
     SimulateResponse,
     recommend_response,
     simulate_response,
 )
 from pricing.settings import get_settings
+from pricing_bentos.build import served_tags
 
-SETTINGS = get_settings()
-SETTINGS.export_environment()
+SETTINGS = get_settings()  # this process's edge: read once, passed on as a value
+configure_libraries(SETTINGS)
 bind_bentoml(SETTINGS)
-TAGS = served_tags(SETTINGS, Path(__file__).resolve().parent)
+TAGS = served_tags(SETTINGS)
 
 
 @bentoml.service(

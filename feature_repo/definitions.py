@@ -16,7 +16,7 @@ from pricing.settings import get_settings
 from pricing.store.definitions import build_definitions
 
 _settings = get_settings()
-_definitions = build_definitions(_settings, HomeData(_settings.data_dir).grain or "daily")
+_definitions = build_definitions(_settings, HomeData(_settings.data_dir).require_grain())
 
 product, location = _definitions.entities
 sales_stats = _definitions.views["sales_stats"]

@@ -1,9 +1,11 @@
 """The platform's stages as Prefect flows, and ``pricing_pipeline`` that runs them in order.
 
-Flows stay thin: settings come from the environment (``PRICING_*``), every task calls one
-``pricing.*`` function and returns a small JSON-able summary for the Prefect UI. I/O tasks
-retry; training tasks are cached on their inputs (home, snapshot, seed, size), so re-running
-the pipeline on an unchanged snapshot reuses the stored models instead of retraining.
+Flows stay thin: each task calls one ``pricing.*`` function and returns a small JSON-able
+summary for the Prefect UI; the stage order is ``pricing.pipeline``'s. Every flow and task
+takes the home as a parameter (None: the process's ``PRICING_HOME``), so a run names the
+home it worked on. I/O tasks retry; training tasks are cached on their inputs (home,
+snapshot, seed, size and the code of ``pricing/``), so re-running the pipeline on an
+unchanged snapshot with unchanged code reuses the stored models instead of retraining.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
+from pricing.pipeline import outputs_to_publish, run_pipeline
 from pricing.settings import Settings, get_settings
 
 
@@ -28,14 +31,21 @@ def _transient(task: Any, run: Any, state: Any) -> bool:
     return isinstance(error, OSError | TimeoutError | RedisDown | RedisSlow)
 
 
-IO = {"retries": 2, "retry_delay_seconds": 3, "retry_condition_fn": _transient}
-TRAINING_CACHE = {"cache_policy": INPUTS + TASK_SOURCE, "cache_expiration": timedelta(days=7)}
+IO: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 3, "retry_condition_fn": _transient}
+TRAINING_CACHE: dict[str, Any] = {
+    "cache_policy": INPUTS + TASK_SOURCE,
+    "cache_expiration": timedelta(days=7),
+}
 
 
-def _settings() -> Settings:
+def _settings(home: str | None) -> Settings:
+    """This process's settings, for the home the run names."""
     settings = get_settings()
-    settings.export_environment()
-    return settings
+    return settings if home is None else settings.for_home(home)
+
+
+def _home(home: str | None) -> str:
+    return str(_settings(home).home_dir)
 
 
 def _say(message: str) -> None:
@@ -44,222 +54,208 @@ def _say(message: str) -> None:
 
 # ------------------------------------------------------------------------------- tasks
 @task(name="ingest", **IO)
-def ingest_task(source: str | None = None, dataset: str | None = None) -> dict[str, Any]:
-    from pricing.data.adapters import DATASETS, default_datasets_dir
+def ingest_task(home: str, source: str | None = None, dataset: str | None = None) -> dict[str, Any]:
+    from pricing.data.adapters import ingest_dataset
     from pricing.data.home import HomeData
-    from pricing.data.ingest import ingest_file, store_batch
+    from pricing.data.ingest import ingest_file
 
-    settings = _settings()
-    home = HomeData(settings.data_dir)
+    settings = _settings(home)
+    data = HomeData(settings.data_dir)
     if dataset:
-        batch = DATASETS[dataset](default_datasets_dir())
-        return store_batch(home, batch, source=f"dataset:{dataset}").as_dict()
+        return ingest_dataset(data, dataset).as_dict()
     if source:
-        return ingest_file(home, source, s3_endpoint_url=settings.s3_endpoint_url).as_dict()
+        return ingest_file(data, source, s3_endpoint_url=settings.s3_endpoint_url).as_dict()
     raise ValueError("ingest needs a source path or a dataset name")
 
 
 @task(name="build-features", **IO)
-def build_features_task() -> dict[str, Any]:
-    from pricing.features.build import build_features
+def build_features_task(home: str) -> dict[str, Any]:
+    from pricing.pipeline import LocalStages
 
-    result = build_features(_settings())
-    return {"grain": result.grain, "rows": result.rows}
+    return LocalStages(_settings(home)).build_features()
 
 
 @task(name="materialize", retries=3, retry_delay_seconds=5, retry_condition_fn=_transient)
-def materialize_task() -> dict[str, Any]:
-    from pricing.store import ops
+def materialize_task(home: str) -> dict[str, Any]:
+    from pricing.pipeline import LocalStages
 
-    settings = _settings()
-    applied = ops.apply(settings)
-    done = ops.materialize(settings)
-    return {"applied": len(applied), "views": done.views, "end": done.end.isoformat()}
+    return LocalStages(_settings(home)).materialize()
 
 
 @task(name="snapshot", **IO)
-def snapshot_task() -> str:
-    from pricing.store import ops
-    from pricing.store.snapshots import create_snapshot
+def snapshot_task(home: str) -> str:
+    from pricing.store.ops import apply_and_snapshot
 
-    settings = _settings()
-    ops.apply(settings)
-    return create_snapshot(settings).snapshot
+    return apply_and_snapshot(_settings(home))
 
 
-@task(name="train-demand", **TRAINING_CACHE)
-def train_demand_task(home: str, snapshot: str, seed: int, quick: bool) -> dict[str, str]:
-    from pricing.training import train_demand
-
-    saved = train_demand(_settings(), snapshot, quick, seed)
-    return {"tag": saved.tag, "sha256": saved.sha256}
-
-
-@task(name="train-elasticity", **TRAINING_CACHE)
-def train_elasticity_task(home: str, snapshot: str, seed: int, quick: bool) -> dict[str, str]:
-    from pricing.training import train_elasticity
-
-    saved = train_elasticity(_settings(), snapshot, quick, seed)
-    return {"tag": saved.tag, "sha256": saved.sha256}
-
-
-@task(name="train-agent", **TRAINING_CACHE)
-def train_agent_task(
-    home: str, snapshot: str, seed: int, quick: bool, iterations: int | None = None
+@task(name="train", task_run_name="train-{kind}", **TRAINING_CACHE)
+def train_task(
+    home: str,
+    kind: str,
+    snapshot: str,
+    seed: int,
+    quick: bool,
+    code: str,
+    agent_iterations: int | None = None,
 ) -> dict[str, str]:
-    from pricing.training import train_agent
+    """One model of the trio; ``code`` (the fingerprint of ``pricing/``) keys the cache."""
+    from pricing.training import train_model
 
-    saved = train_agent(_settings(), quick, seed, snapshot, progress=_say, iterations=iterations)
+    saved = train_model(
+        _settings(home), kind, snapshot, quick, seed, _say, agent_iterations=agent_iterations
+    )
     return {"tag": saved.tag, "sha256": saved.sha256}
 
 
 @task(name="publish-model-outputs", **IO)
-def publish_task(snapshot: str, demand_tag: str, elasticity_tag: str) -> None:
+def publish_task(home: str, snapshot: str, demand_tag: str, elasticity_tag: str) -> None:
     from pricing.training import publish
 
-    publish(_settings(), snapshot, demand_tag, elasticity_tag)
-
-
-def _latest(kind: str) -> str:
-    from pricing.registry import get_model
-
-    return get_model(_settings(), kind).tag
+    publish(_settings(home), snapshot, demand_tag, elasticity_tag)
 
 
 @task(name="evaluate")
-def evaluate_task() -> dict[str, float]:
-    from pricing.promotion import challenger_set, evaluate_set
+def evaluate_task(home: str) -> dict[str, float]:
+    from pricing.promotion import evaluate_challenger
 
-    settings = _settings()
-    return evaluate_set(settings, challenger_set(settings), settings.promote_scenarios)
+    return evaluate_challenger(_settings(home))
 
 
 @task(name="promote")
-def promote_task(force: bool = False) -> dict[str, Any]:
-    from pricing.promotion import Thresholds, promote
+def promote_task(home: str, force: bool = False) -> dict[str, Any]:
+    from pricing.promotion import promote
 
-    settings = _settings()
-    limits = Thresholds(settings.promote_policy_points, settings.promote_forecast_ratio)
-    return promote(settings, force, limits, settings.promote_scenarios, settings.seed, _say)
+    return promote(_settings(home), force, progress=_say)
 
 
 @task(name="build-bento", **IO)
-def build_bento_task() -> str:
-    from pricing.serving.bento import build_bento
+def build_bento_task(home: str) -> str:
+    from pricing_bentos.build import build_bento
 
-    return build_bento(_settings())
+    return build_bento(_settings(home))
+
+
+class PrefectStages:
+    """The pipeline's stages as this module's tasks (retries, caches, one run per stage)."""
+
+    def __init__(self, home: str, quick: bool, agent_iterations: int | None) -> None:
+        from pricing.registry import source_fingerprint
+
+        self.home, self.quick, self.agent_iterations = home, quick, agent_iterations
+        self.seed, self.code = _settings(home).seed, source_fingerprint()
+
+    def build_features(self) -> dict[str, Any]:
+        return build_features_task(self.home)
+
+    def materialize(self) -> dict[str, Any]:
+        return materialize_task(self.home)
+
+    def snapshot(self) -> str:
+        return snapshot_task(self.home)
+
+    def train(self, kind: str, snapshot: str) -> dict[str, str]:
+        iterations = self.agent_iterations if kind == "agent" else None
+        return train_task(self.home, kind, snapshot, self.seed, self.quick, self.code, iterations)
+
+    def publish(self, snapshot: str, demand_tag: str, elasticity_tag: str) -> None:
+        publish_task(self.home, snapshot, demand_tag, elasticity_tag)
+
+    def promote(self) -> dict[str, Any]:
+        return promote_task(self.home)
 
 
 # ------------------------------------------------------------------------------- flows
 @flow(name="ingest")
-def ingest(source: str | None = None, dataset: str | None = None) -> dict[str, Any]:
-    return ingest_task(source, dataset)
+def ingest(
+    home: str | None = None, source: str | None = None, dataset: str | None = None
+) -> dict[str, Any]:
+    return ingest_task(_home(home), source, dataset)
 
 
 @flow(name="build-features")
-def build_features() -> dict[str, Any]:
-    return build_features_task()
+def build_features(home: str | None = None) -> dict[str, Any]:
+    return build_features_task(_home(home))
 
 
 @flow(name="materialize")
-def materialize() -> dict[str, Any]:
+def materialize(home: str | None = None) -> dict[str, Any]:
     """Incremental: each view resumes where it stopped, up to ``PRICING_AS_OF``."""
-    return materialize_task()
+    return materialize_task(_home(home))
 
 
 @flow(name="snapshot")
-def snapshot() -> str:
-    return snapshot_task()
+def snapshot(home: str | None = None) -> str:
+    return snapshot_task(_home(home))
 
 
-def _snapshot_or_new(snapshot_id: str | None) -> str:
-    return snapshot_id or snapshot_task()
-
-
-def _publish_when_complete(
-    snap: str, demand: str | None = None, elasticity: str | None = None
-) -> None:
-    """Publish model outputs once both kinds exist (the other one: its latest)."""
-    from pricing.registry import list_models
-
-    settings = _settings()
-    if demand is None and not list_models(settings, "demand"):
-        return
-    if elasticity is None and not list_models(settings, "elasticity"):
-        return
-    publish_task(snap, demand or _latest("demand"), elasticity or _latest("elasticity"))
+def _train_one(home: str | None, kind: str, snapshot_id: str | None, quick: bool) -> dict[str, str]:
+    """One model; its outputs are published once the other kind of the pair exists too."""
+    stages = PrefectStages(_home(home), quick, None)
+    snap = snapshot_id or stages.snapshot()
+    result = stages.train(kind, snap)
+    if kind != "agent":
+        ready = outputs_to_publish(_settings(home), **{f"{kind}_tag": result["tag"]})
+        if ready is not None:
+            stages.publish(snap, *ready)
+    return result
 
 
 @flow(name="train-demand")
-def train_demand(snapshot_id: str | None = None, quick: bool = False) -> dict[str, str]:
-    settings = _settings()
-    snap = _snapshot_or_new(snapshot_id)
-    result = train_demand_task(str(settings.home_dir), snap, settings.seed, quick)
-    _publish_when_complete(snap, demand=result["tag"])
-    return result
+def train_demand(
+    home: str | None = None, snapshot_id: str | None = None, quick: bool = False
+) -> dict[str, str]:
+    return _train_one(home, "demand", snapshot_id, quick)
 
 
 @flow(name="train-elasticity")
-def train_elasticity(snapshot_id: str | None = None, quick: bool = False) -> dict[str, str]:
-    settings = _settings()
-    snap = _snapshot_or_new(snapshot_id)
-    result = train_elasticity_task(str(settings.home_dir), snap, settings.seed, quick)
-    _publish_when_complete(snap, elasticity=result["tag"])
-    return result
+def train_elasticity(
+    home: str | None = None, snapshot_id: str | None = None, quick: bool = False
+) -> dict[str, str]:
+    return _train_one(home, "elasticity", snapshot_id, quick)
 
 
 @flow(name="train-agent")
-def train_agent(snapshot_id: str | None = None, quick: bool = False) -> dict[str, str]:
-    settings = _settings()
-    return train_agent_task(
-        str(settings.home_dir), _snapshot_or_new(snapshot_id), settings.seed, quick
-    )
+def train_agent(
+    home: str | None = None, snapshot_id: str | None = None, quick: bool = False
+) -> dict[str, str]:
+    return _train_one(home, "agent", snapshot_id, quick)
 
 
 @flow(name="evaluate")
-def evaluate() -> dict[str, float]:
-    return evaluate_task()
+def evaluate(home: str | None = None) -> dict[str, float]:
+    """The challenger scored exactly as promotion scores it (same seed and scenarios)."""
+    return evaluate_task(_home(home))
 
 
 @flow(name="promote")
-def promote(force: bool = False) -> dict[str, Any]:
-    return promote_task(force)
+def promote(home: str | None = None, force: bool = False) -> dict[str, Any]:
+    return promote_task(_home(home), force)
 
 
 @flow(name="build-bento")
-def build_bento() -> str:
-    return build_bento_task()
+def build_bento(home: str | None = None) -> str:
+    return build_bento_task(_home(home))
 
 
 @flow(name="pricing-pipeline")
 def pricing_pipeline(
+    home: str | None = None,
     source: str | None = None,
     dataset: str | None = None,
     quick: bool = False,
     bento: bool = True,
     agent_iterations: int | None = None,
 ) -> dict[str, Any]:
-    """Ingest (when given a source) -> features -> materialize -> snapshot -> train the trio
-    -> publish model outputs -> promote if no worse -> build the bento."""
-    settings = _settings()
-    home, seed = str(settings.home_dir), settings.seed
-    summary: dict[str, Any] = {}
-    if source or dataset:
-        summary["ingest"] = ingest_task(source, dataset)
-    summary["features"] = build_features_task()
-    summary["materialize"] = materialize_task()
-    snap = summary["snapshot"] = snapshot_task()
-    models = summary["models"] = {
-        "elasticity": train_elasticity_task(home, snap, seed, quick),
-        "demand": train_demand_task(home, snap, seed, quick),
-        "agent": train_agent_task(home, snap, seed, quick, agent_iterations),
-    }
-    publish_task(snap, models["demand"]["tag"], models["elasticity"]["tag"])
-    decision = promote_task()
-    summary["promotion"] = {k: decision.get(k) for k in ("promoted", "reasons", "prod_after")}
-    if bento and decision.get("prod_after"):
-        summary["bento"] = build_bento_task()
-    return summary
+    """Ingest (when given a source) -> ``pricing.pipeline.run_pipeline``: features ->
+    materialize -> snapshot -> the trio -> publish -> promote if no worse -> bento."""
+    where = _home(home)
+    ingested = ingest_task(where, source, dataset) if source or dataset else None
+    summary = run_pipeline(
+        PrefectStages(where, quick, agent_iterations),
+        build_bento=(lambda: build_bento_task(where)) if bento else None,
+    )
+    return {"ingest": ingested, **summary} if ingested else summary
 
 
 FLOWS = {

@@ -1,11 +1,12 @@
-"""The demo on embedded defaults: data, then the Prefect pipeline (features -> Feast ->
-snapshot -> model trio -> promotion -> bento), then an online read and a recommendation."""
+"""The demo on embedded defaults: data, then the pipeline (features -> Feast -> snapshot ->
+model trio -> promotion -> bento; the command line runs it as the Prefect flow), then an
+online read and a recommendation."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pricing.settings import Settings
@@ -27,13 +28,6 @@ class DemoSizes:
         return cls(products or default.products, days or default.days)
 
 
-@dataclass
-class DemoResult:
-    home: str
-    dataset: str
-    steps: dict[str, Any] = field(default_factory=dict)
-
-
 Step = tuple[str, Callable[[], Any]]
 
 
@@ -41,21 +35,26 @@ def demo_home(settings: Settings, dataset: str) -> Settings:
     """One grain per home: real data sets get a sibling home ``<home>-<dataset>``."""
     if dataset == "synthetic":
         return settings
-    return settings.model_copy(
-        update={"home": settings.home_dir.with_name(f"{settings.home_dir.name}-{dataset}")}
-    )
+    return settings.for_home(settings.home_dir.with_name(f"{settings.home_dir.name}-{dataset}"))
+
+
+def demo_agent_iterations(quick: bool) -> int | None:
+    """PPO iterations of the demo's agent (None: the quick models' own default)."""
+    return None if quick else DEMO_AGENT_ITERATIONS
 
 
 def demo_steps(
-    settings: Settings, dataset: str, sizes: DemoSizes, seed: int, quick: bool = False
+    settings: Settings,
+    dataset: str,
+    sizes: DemoSizes,
+    seed: int,
+    pipeline: Callable[[], Any],
 ) -> list[Step]:
-    """The ordered steps; each returns a small summary for the result. Everything after the
-    data runs as the Prefect ``pricing-pipeline`` flow (a temporary local Prefect server
-    unless PREFECT_API_URL names one), which logs each task as it goes."""
-    from pricing.data.adapters import DATASETS as LOADERS
-    from pricing.data.adapters import default_datasets_dir
+    """The ordered steps; each returns a small summary for the result. ``pipeline`` runs
+    everything after the data (the command line passes the Prefect ``pricing-pipeline``
+    flow, which logs each task as it goes)."""
+    from pricing.data.adapters import ingest_dataset
     from pricing.data.home import HomeData
-    from pricing.data.ingest import store_batch
     from pricing.data.synthetic import generate_into_home
 
     def data() -> Any:
@@ -63,15 +62,7 @@ def demo_steps(
             return generate_into_home(
                 settings, sizes.products, sizes.days, seed, overwrite=True
             ).summary.as_dict()
-        batch = LOADERS[dataset](default_datasets_dir())
-        home = HomeData(settings.data_dir)
-        return store_batch(home, batch, source=f"dataset:{dataset}", replace=True).as_dict()
-
-    def pipeline() -> Any:
-        flows = import_flows()
-        return flows.pricing_pipeline(
-            quick=quick, agent_iterations=None if quick else DEMO_AGENT_ITERATIONS
-        )
+        return ingest_dataset(HomeData(settings.data_dir), dataset, replace=True).as_dict()
 
     return [
         ("data", data),
@@ -81,23 +72,10 @@ def demo_steps(
     ]
 
 
-def import_flows() -> Any:
-    """The repo's ``flows.pipeline`` (beside ``pricing/``, outside the installed package)."""
-    import sys
-
-    from pricing.serving.bento import REPO_ROOT
-
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    import flows.pipeline
-
-    return flows.pipeline
-
-
 def sample_recommendation(settings: Settings) -> dict[str, Any]:
     """What the service would answer for the first product (in process, same engine)."""
     from pricing.data.home import HomeData
-    from pricing.serving.requests import Item
+    from pricing.serving.http_requests import Item
     from pricing.serving.runtime import Runtime, registry_models
 
     sales = HomeData(settings.data_dir).read("sales")

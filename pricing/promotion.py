@@ -1,14 +1,16 @@
 """Champion/challenger: a retrained model set reaches clients only if it is no worse.
 
 The challenger is the most recently trained model of each kind; the champion is the set the
-``prod`` alias names (``<BENTOML_HOME>/aliases.json``; BentoML has no aliases, and
-``pricing.registry.resolve_model`` is the one place that reads it). Both are scored on the
-same evaluation:
+``prod`` alias names (``<BENTOML_HOME>/aliases.json``, read and written by
+:mod:`pricing.registry` only). Both are scored on the same evaluation, whose sizes and
+thresholds come from Settings (``promote_scenarios``, ``promote_seed``,
+``promote_policy_points``, ``promote_forecast_ratio``):
 
 - policy: each set's agent in the policy benchmark with the TRUE demand (the same seeded,
   unseen scenarios and common random numbers): % of the exact oracle;
 - forecast: each set's saved demand model over the home's last K periods, forecasting H ahead
-  from origins every H periods with only the history before each origin (no refitting), WAPE.
+  from the backtest's origins (every H periods) with only the history before each origin (no
+  refitting), WAPE.
   A model trained on data that includes that window is scored partly in-sample, which favours
   the newer set: the forecast gate is therefore a "no worse than" check with a tolerance, and
   the leak-free policy score carries the decision.
@@ -21,18 +23,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pricing.data.home import HomeData, write_json_atomic
-from pricing.registry import ALIASES_FILE, MODEL_NAMES, get_model
+from pricing.data.home import HomeData
+from pricing.registry import MODEL_NAMES, get_model, prod_history, prod_set, set_prod
 from pricing.settings import Settings
 
 KINDS = tuple(MODEL_NAMES)
 DECISIONS_FILE = "promotions.jsonl"
+DRAWS = 10  # demand paths per scenario, the same for both sets (common random numbers)
 Progress = Callable[[str], None]
 
 
@@ -42,26 +45,19 @@ class PromotionError(RuntimeError):
 
 @dataclass(frozen=True)
 class Thresholds:
-    policy_points: float = 0.5  # the challenger may trail prod by this many % of oracle
-    forecast_ratio: float = 1.02  # ... and its WAPE may exceed prod's by this factor
+    """How much worse than prod a challenger may score and still be promoted."""
 
+    policy_points: float  # the challenger may trail prod by this many % of oracle
+    forecast_ratio: float  # ... and its WAPE may exceed prod's by this factor
 
-def _aliases(settings: Settings) -> dict[str, Any]:
-    path = settings.bentoml_home / ALIASES_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def prod_set(settings: Settings) -> dict[str, str] | None:
-    return _aliases(settings).get("prod")
+    @classmethod
+    def of(cls, settings: Settings) -> Thresholds:
+        return cls(settings.promote_policy_points, settings.promote_forecast_ratio)
 
 
 def challenger_set(settings: Settings) -> dict[str, str]:
     """The most recently trained model of each kind."""
     return {kind: get_model(settings, kind).tag for kind in KINDS}
-
-
-def _set_prod(settings: Settings, tags: dict[str, str], history: list[dict[str, str]]) -> None:
-    write_json_atomic({"prod": tags, "history": history}, settings.bentoml_home / ALIASES_FILE)
 
 
 def _record(settings: Settings, decision: dict[str, Any]) -> None:
@@ -79,38 +75,41 @@ def decisions(settings: Settings) -> list[dict[str, Any]]:
 
 
 def forecast_wape(settings: Settings, demand_tag: str) -> float:
-    """A saved demand model's WAPE on the home's last K periods (no refitting)."""
-    from pricing.models.backtest import origins, planned, wape
+    """A saved demand model's WAPE on the home's last K periods (no refitting), from the
+    backtest's own origins, planned prices and scoring."""
+    from pricing.models.backtest import origins, rolling_origins, wape
     from pricing.models.demand import DemandForecaster
     from pricing.models.series import DEFAULT_HOLDOUT, build_panel
 
     home = HomeData(settings.data_dir)
-    grain = home.grain or "daily"
+    grain = home.require_grain()
     forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
     panel = build_panel(home.read("sales"), home.read("competitor_prices"), grain)
-    horizon = forecaster.horizon
-    actual, forecast, mask = [], [], []
-    for origin in origins(len(panel.dates), horizon, DEFAULT_HOLDOUT[grain]):
-        price, promo = planned(panel, origin, horizon)
-        end = min(origin + horizon, len(panel.dates))
-        quantiles = forecaster.predict_panel(panel.head(origin), price, promo)
-        actual.append(np.nan_to_num(panel.units[:, origin:end]))
-        forecast.append(quantiles[:, : end - origin, 1])
-        mask.append(panel.usable[:, origin:end])
-    return wape(np.concatenate(actual, 1), np.concatenate(forecast, 1), np.concatenate(mask, 1))
+    starts = origins(len(panel.dates), forecaster.horizon, DEFAULT_HOLDOUT[grain])
+    cuts = list(rolling_origins(panel, forecaster.horizon, starts))
+    forecast = [forecaster.predict_panel(c.history, c.price, c.promo)[..., 1] for c in cuts]
+    return wape(
+        np.stack([c.actual for c in cuts], 1),
+        np.stack(forecast, 1),
+        np.stack([c.mask for c in cuts], 1),
+    )
 
 
-def evaluate_set(
-    settings: Settings, tags: dict[str, str], scenarios: int = 10, seed: int = 0, draws: int = 10
-) -> dict[str, float]:
-    """The figures promotion compares: the agent's % of oracle, the forecaster's WAPE."""
+def evaluate_set(settings: Settings, tags: dict[str, str]) -> dict[str, float]:
+    """The figures promotion compares, for one model set: the agent's % of oracle on
+    ``promote_scenarios`` scenarios of seed ``promote_seed``, the forecaster's WAPE."""
     from pricing.evaluation.policy_bench import true_demand_bench
     from pricing.models.agent_export import NumpyPolicy
 
     agent = NumpyPolicy.load(get_model(settings, "agent", tags["agent"]).path)
-    policy = true_demand_bench(agent, scenarios, seed, draws).rounded()["ppo"]
+    bench = true_demand_bench(agent, settings.promote_scenarios, settings.promote_seed, DRAWS)
     wape = forecast_wape(settings, tags["demand"])
-    return {"policy_pct_of_oracle": policy, "forecast_wape": wape}
+    return {"policy_pct_of_oracle": bench.rounded()["ppo"], "forecast_wape": wape}
+
+
+def evaluate_challenger(settings: Settings) -> dict[str, float]:
+    """The challenger scored on exactly the evaluation promotion uses."""
+    return evaluate_set(settings, challenger_set(settings))
 
 
 def compare(
@@ -138,41 +137,36 @@ def compare(
 
 
 def promote(
-    settings: Settings,
-    force: bool = False,
-    limits: Thresholds | None = None,
-    scenarios: int = 10,
-    seed: int = 0,
-    progress: Progress | None = None,
+    settings: Settings, force: bool = False, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Move ``prod`` to the challenger if it is no worse (or ``force``); the decision."""
     say = progress or (lambda _: None)
-    limits = limits or Thresholds()
+    limits = Thresholds.of(settings)
     challenger, champion = challenger_set(settings), prod_set(settings)
     decision: dict[str, Any] = {
         "at": pd.Timestamp.now(tz="UTC").isoformat(),
         "challenger": challenger,
         "prod_before": champion,
         "forced": force,
-        "thresholds": limits.__dict__,
+        "thresholds": asdict(limits),
     }
     if champion == challenger:
         decision |= {"promoted": False, "reasons": ["the challenger already is prod"]}
     else:
         say("scoring the challenger")
-        scores = {"challenger": evaluate_set(settings, challenger, scenarios, seed)}
+        scores = {"challenger": evaluate_set(settings, challenger)}
         if champion is None:
             ok, reasons = True, ["no prod yet"]
         else:
             say("scoring prod on the same evaluation")
-            scores["prod"] = evaluate_set(settings, champion, scenarios, seed)
+            scores["prod"] = evaluate_set(settings, champion)
             ok, reasons = compare(scores["challenger"], scores["prod"], limits)
         if force and not ok:
             reasons.append("promoted anyway (--force)")
         decision |= {"scores": scores, "promoted": ok or force, "reasons": reasons}
     if decision["promoted"]:
-        history = _aliases(settings).get("history", [])
-        _set_prod(settings, challenger, [*history, champion] if champion else history)
+        history = prod_history(settings)
+        set_prod(settings, challenger, [*history, champion] if champion else history)
     decision["prod_after"] = prod_set(settings)
     _record(settings, decision)
     return decision
@@ -180,16 +174,15 @@ def promote(
 
 def rollback(settings: Settings) -> dict[str, Any]:
     """Point ``prod`` back at the set it named before the last promotion."""
-    aliases = _aliases(settings)
-    history = aliases.get("history", [])
+    history, before = prod_history(settings), prod_set(settings)
     if not history:
         raise PromotionError("no earlier prod to roll back to")
     previous = history[-1]
-    _set_prod(settings, previous, history[:-1])
+    set_prod(settings, previous, history[:-1])
     decision = {
         "at": pd.Timestamp.now(tz="UTC").isoformat(),
         "rollback": True,
-        "prod_before": aliases.get("prod"),
+        "prod_before": before,
         "prod_after": previous,
     }
     _record(settings, decision)

@@ -4,18 +4,26 @@ Each model is a directory of files (XGBoost JSON, a .keras file, the exported ag
 with ``bentoml.models.create``; metadata names the snapshot, feature service, parameters,
 metrics, data hash and code version. ``sha256`` covers the model's own files only (BentoML's
 metadata file carries a timestamp), so the same training gives the same hash.
+
+BentoML has no aliases: ``<BENTOML_HOME>/aliases.json`` holds the ``prod`` set (a tag per
+kind) and the earlier prod sets, and this module is its one reader and writer.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from pricing.data.home import write_json_atomic
 from pricing.settings import Settings
 
 MODEL_NAMES = {
@@ -58,19 +66,49 @@ def files_sha256(directory: Path, names: Iterable[str] | None = None) -> str:
     return digest.hexdigest()
 
 
+def _package() -> Traversable:
+    """The installed ``pricing`` package (a checkout's folder in an editable install)."""
+    return files("pricing")
+
+
 def code_version() -> str:
     """The git commit of the code that trained (``unknown`` outside a checkout)."""
+    package = _package()
+    if not isinstance(package, Path):
+        return "unknown"
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=package
         )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def _sources(folder: Traversable, prefix: str = "") -> Iterable[tuple[str, Traversable]]:
+    for entry in folder.iterdir():
+        name = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            yield from _sources(entry, f"{name}/")
+        elif entry.name.endswith(".py"):
+            yield name, entry
+
+
+def sources_sha256(root: Traversable) -> str:
+    """sha256 over the (relative path, bytes) of the .py files under ``root``, in sorted
+    path order."""
+    digest = hashlib.sha256()
+    for name, entry in sorted(_sources(root), key=lambda found: found[0]):
+        digest.update(name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def source_fingerprint() -> str:
+    """The code version of the installed ``pricing`` package: :func:`sources_sha256` of its
+    .py files, so it changes whenever the code does, committed or not, in a checkout or not.
+    Computed once per process."""
+    return sources_sha256(_package())
 
 
 def save_model(
@@ -143,14 +181,31 @@ def list_models(settings: Settings, kind: str | None = None) -> list[SavedModel]
 ALIASES_FILE = "aliases.json"
 
 
+def read_aliases(settings: Settings) -> dict[str, Any]:
+    """The aliases file: ``{"prod": {kind: tag}, "history": [earlier prod sets, oldest
+    first]}``; empty before the first promotion."""
+    path = settings.bentoml_home / ALIASES_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def prod_set(settings: Settings) -> dict[str, str] | None:
+    """The tags ``prod`` names, per kind (None before the first promotion)."""
+    return read_aliases(settings).get("prod")
+
+
+def prod_history(settings: Settings) -> list[dict[str, str]]:
+    """The sets ``prod`` named before, oldest first (what ``rollback`` returns to)."""
+    return read_aliases(settings).get("history", [])
+
+
+def set_prod(settings: Settings, tags: dict[str, str], history: list[dict[str, str]]) -> None:
+    """Point ``prod`` at ``tags``, with the earlier sets (written atomically)."""
+    write_json_atomic({"prod": tags, "history": history}, settings.bentoml_home / ALIASES_FILE)
+
+
 def alias_tag(settings: Settings, kind: str, alias: str = "prod") -> str | None:
     """The tag an alias points to for a kind (None when unset)."""
-    import json
-
-    path = settings.bentoml_home / ALIASES_FILE
-    if not path.exists():
-        return None
-    return json.loads(path.read_text()).get(alias, {}).get(kind)
+    return read_aliases(settings).get(alias, {}).get(kind)
 
 
 def resolve_model(settings: Settings, kind: str, alias: str = "prod") -> SavedModel:

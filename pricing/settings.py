@@ -1,30 +1,50 @@
 """One settings object for the whole platform (env prefix ``PRICING_``, ``.env`` support).
 
 Everything the platform generates lives under ``home``; hosts and URLs come from here, never
-from literals elsewhere. Read it through :func:`get_settings`, never at import time.
+from literals elsewhere. Read it through :func:`get_settings` once, at the edge (the command
+line, the service, a flow), and pass it on as a value: nothing below the edge reads the
+environment. Backends are typed sub-models (``pricing.store.backends``), one class each.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-#: Variables export_environment set itself (not the user): they never override a home.
-_EXPORTED: dict[str, str] = {}
+from pricing.store.backends import (
+    REDIS_URL,
+    DuckDBOfflineStore,
+    FileRegistry,
+    OfflineStore,
+    OnlineStore,
+    Registry,
+    SqliteOnlineStore,
+)
+
+#: A backend named by a plain word (``PRICING_ONLINE_STORE=redis``) takes its connection
+#: from the flat setting beside it (``PRICING_REDIS_URL``): backend field -> (setting, option).
+_CONNECTIONS = {
+    "online_store": {"redis": ("redis_url", "url")},
+    "registry": {"sql": ("registry_url", "url")},
+    "offline_store": {"spark": ("spark_master", "master")},
+}
 
 
 class Settings(BaseSettings):
     """Platform configuration; every field maps to ``PRICING_<FIELD>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PRICING_", env_file=".env", extra="forbid", validate_default=True
+        env_prefix="PRICING_",
+        env_file=".env",
+        extra="forbid",
+        validate_default=True,
+        populate_by_name=True,
     )
 
     home: Path = Field(
@@ -37,30 +57,47 @@ class Settings(BaseSettings):
         description="The platform's clock: 'latest' (last event time in the home's data), 'now' "
         "(live deployments) or an ISO timestamp.",
     )
-    online_store: Literal["sqlite", "redis"] = Field(
-        "sqlite", description="Feast online store backend."
+    online_store: Annotated[OnlineStore, NoDecode] = Field(
+        default_factory=SqliteOnlineStore,
+        description="Feast online store: 'sqlite' (default) or 'redis' (at PRICING_REDIS_URL), "
+        'or a JSON object such as {"type": "redis", "url": "redis://host:6379/0"}.',
     )
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0",
-        description="redis://host:port/db URL of the Redis online store (translated for Feast).",
+        description="redis://host:port/db of the platform's Redis (the online store when "
+        "PRICING_ONLINE_STORE=redis; benchmarks load into it).",
     )
-    registry: Literal["file", "sql"] = Field("file", description="Feast registry backend.")
+    registry: Annotated[Registry, NoDecode] = Field(
+        default_factory=FileRegistry,
+        description="Feast registry: 'file' (default) or 'sql' (at PRICING_REGISTRY_URL).",
+    )
     registry_url: str = Field(
         "postgresql://postgres@127.0.0.1:5432/postgres",
-        description="SQLAlchemy-style URL of the SQL registry (used when registry='sql').",
+        description="SQLAlchemy-style URL of the SQL registry (when PRICING_REGISTRY=sql).",
     )
-    offline_store: Literal["duckdb", "file", "spark"] = Field(
-        "duckdb",
+    offline_store: Annotated[OfflineStore, NoDecode] = Field(
+        default_factory=DuckDBOfflineStore,
         description="Feast offline store over the Parquet feature files: 'duckdb' (default, "
         "fast point-in-time joins), 'file' (Feast's Dask engine) or 'spark'.",
     )
     spark_master: str = Field(
-        "local[*]", description="Spark master URL for the Spark engine/store."
+        "local[*]", description="Spark master URL (when PRICING_OFFLINE_STORE=spark)."
+    )
+    model_store: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("PRICING_MODEL_STORE", "BENTOML_HOME"),
+        description="BentoML's store of models and bentos; default <home>/bentoml "
+        "(BENTOML_HOME, when set, is honoured).",
     )
     s3_endpoint_url: str | None = Field(
         None,
         description="Endpoint of an S3-compatible store for s3:// inputs (MinIO, ...); "
         "None = AWS. Credentials come from the usual AWS_* variables.",
+    )
+    verbose: bool = Field(
+        False,
+        description="Show the libraries' own logs and warnings (Ray, TensorFlow, Feast, absl); "
+        "by default they go to <home>/logs and our progress alone is shown.",
     )
     seed: int = Field(42, description="Default random seed for generators and training.")
     guardrails: Path | None = Field(
@@ -98,6 +135,27 @@ class Settings(BaseSettings):
         description="Where `pricing bench ...` writes its JSON figures and plots.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _backends_from_names(cls, data: Any) -> Any:
+        """``redis`` (or a JSON object) names a backend; a word takes its connection setting."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for field, connections in _CONNECTIONS.items():
+            value = data.get(field)
+            if isinstance(value, str) and value.lstrip().startswith("{"):
+                value = json.loads(value)
+            elif isinstance(value, str):
+                value = {"type": value}
+                if value["type"] in connections:
+                    setting, option = connections[value["type"]]
+                    if data.get(setting) is not None:
+                        value[option] = data[setting]
+            if value is not None:
+                data[field] = value
+        return data
+
     @field_validator("as_of")
     @classmethod
     def _check_as_of(cls, value: str) -> str:
@@ -116,7 +174,7 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _check_redis_url(cls, value: str) -> str:
-        if not re.match(r"^rediss?://[^/:]+(:\d+)?(/\d+)?$", value):
+        if not REDIS_URL.match(value):
             raise ValueError(
                 f"PRICING_REDIS_URL must look like redis://host:port/db, got {value!r}"
             )
@@ -149,16 +207,20 @@ class Settings(BaseSettings):
 
     @property
     def decisions_dir(self) -> Path:
-        return self.home_dir / "logs" / "decisions"
+        return self.logs_dir / "decisions"
 
     @property
     def bentoml_home(self) -> Path:
-        """BENTOML_HOME when the user set it, else ``<home>/bentoml`` (so a sibling home, as the
-        OJ demo's, never writes into the store exported for another home)."""
-        env = os.environ.get("BENTOML_HOME")
-        if env and env != _EXPORTED.get("BENTOML_HOME"):
-            return Path(env)
-        return self.home_dir / "bentoml"
+        """BentoML's store of models and bentos: ``model_store`` when set, else in the home."""
+        return self.model_store or self.home_dir / "bentoml"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home_dir / "prefect"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home_dir / "logs"
 
     @property
     def feast_project(self) -> str:
@@ -166,31 +228,23 @@ class Settings(BaseSettings):
         digest = hashlib.sha256(str(self.home_dir).encode()).hexdigest()[:10]
         return f"pricing_{digest}"
 
-    def feast_redis_connection(self) -> str:
-        """Translate ``redis://host:port/db`` into Feast's ``host:port,db=N`` form."""
-        match = re.match(r"^(rediss?)://([^/:]+)(?::(\d+))?(?:/(\d+))?$", self.redis_url)
-        assert match, self.redis_url  # guaranteed by the validator
-        scheme, host, port, db = match.groups()
-        conn = f"{host}:{port or 6379},db={db or 0}"
-        return conn + (",ssl=true" if scheme == "rediss" else "")
+    def for_home(self, home: Path | str) -> Settings:
+        """The same configuration for another home (its own data, store and models)."""
+        return self.model_copy(update={"home": Path(home)})
 
-    def export_environment(self) -> None:
-        """Point libraries that read their own env vars (BentoML) into the home."""
-        if "BENTOML_HOME" not in os.environ:
-            os.environ["BENTOML_HOME"] = _EXPORTED["BENTOML_HOME"] = str(self.home_dir / "bentoml")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's CUDA probing noise
-        os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")  # RLlib here is torch-only
-        if "PREFECT_HOME" not in os.environ:  # Prefect's run history lives in the home too
-            prefect_home = self.home_dir / "prefect"
-            prefect_home.mkdir(parents=True, exist_ok=True)
-            os.environ["PREFECT_HOME"] = _EXPORTED["PREFECT_HOME"] = str(prefect_home)
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry
-        os.environ.setdefault("DO_NOT_TRACK", "1")
-        # A new home's temporary Prefect server migrates its database first: give it time.
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    def as_environment(self) -> dict[str, str]:
+        """``PRICING_*`` variables that give a child process these very settings."""
+        env = {}
+        for name, value in self.model_dump(mode="json", exclude_none=True).items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            env[f"PRICING_{name.upper()}"] = text
+        env["PRICING_HOME"] = str(self.home_dir)
+        env["PRICING_MODEL_STORE"] = str(self.bentoml_home)
+        return env
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment and ``.env``."""
+    """The settings of this process, read once from the environment and ``.env`` by the edge
+    (command line, service, flow) that then passes them on."""
     return Settings()

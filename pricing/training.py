@@ -1,4 +1,6 @@
-"""Training entry points: each trains one model of the trio and saves it with its lineage."""
+"""Training entry points: each trains one model of the trio and saves it with its lineage;
+``publish`` writes the trained models' outputs into the feature store. The order they run in
+is ``pricing.pipeline``'s."""
 
 from __future__ import annotations
 
@@ -8,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pricing.environment import native_log, native_output_logged
 from pricing.models.agent import N_ACTIONS, OBS_SIZE, PricingEnv
-from pricing.models.agent_export import NumpyPolicy
 from pricing.models.agent_train import PPOSettings, train_ppo
-from pricing.registry import ModelNotFoundError, SavedModel, get_model, save_model
+from pricing.registry import SavedModel, get_model, save_model
 from pricing.settings import Settings
 
 Progress = Callable[[str], None]
@@ -43,7 +45,9 @@ def train_agent(
                 f"return {row['episode_return_mean']:.2f} ({row['seconds']:.0f}s)"
             )
 
-    result = train_ppo(PricingEnv, env_config, ppo, on_iteration=report)
+    result = train_ppo(
+        PricingEnv, env_config, ppo, on_iteration=report, native_log=native_log(settings)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         result.policy.save(Path(tmp))
         metadata: dict[str, Any] = {
@@ -66,23 +70,6 @@ def train_agent(
             "quick": quick,
         }
         return save_model(settings, "agent", Path(tmp), metadata)
-
-
-def load_agent(settings: Settings, tag: str | None = None) -> NumpyPolicy:
-    return NumpyPolicy.load(get_model(settings, "agent", tag).path)
-
-
-def agent_or_train(
-    settings: Settings, quick: bool = False, progress: Progress | None = None
-) -> tuple[NumpyPolicy, str]:
-    """The home's agent, training one first when the store has none."""
-    try:
-        saved = get_model(settings, "agent")
-    except ModelNotFoundError:
-        if progress:
-            progress("no agent in the model store: training one")
-        saved = train_agent(settings, quick=quick, progress=progress)
-    return NumpyPolicy.load(saved.path), saved.tag
 
 
 def _save(
@@ -138,10 +125,11 @@ def train_demand(
     from pricing.store.snapshots import load_snapshot
 
     seed = settings.seed if seed is None else seed
-    grain = HomeData(settings.data_dir).grain or "daily"
+    grain = HomeData(settings.data_dir).require_grain()
     frame = load_snapshot(settings, snapshot)
     sales, rivals = sales_from_snapshot(frame, grain), rivals_from_snapshot(frame, grain)
-    forecaster = DemandForecaster().fit(sales, rivals, grain, quick=quick, seed=seed)
+    with native_output_logged(settings):
+        forecaster = DemandForecaster().fit(sales, rivals, grain, quick=quick, seed=seed)
     config = forecaster.config.__dict__ if forecaster.config else {}
     return _save(
         settings,
@@ -169,15 +157,14 @@ def publish(settings: Settings, snapshot: str, demand_tag: str, elasticity_tag: 
     from pricing.store import ops
     from pricing.store.snapshots import load_snapshot
 
-    grain = HomeData(settings.data_dir).grain or "daily"
+    grain = HomeData(settings.data_dir).require_grain()
     frame, as_of = load_snapshot(settings, snapshot), resolve_as_of(settings)
     sales, rivals = sales_from_snapshot(frame, grain), rivals_from_snapshot(frame, grain)
-    forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
     response = PriceResponseModel.load(get_model(settings, "elasticity", elasticity_tag).path)
-    write_parquet_atomic(
-        forecast_rows(forecaster, sales, rivals, as_of, demand_tag),
-        settings.features_dir / "demand_forecast.parquet",
-    )
+    with native_output_logged(settings):
+        forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
+        forecasts = forecast_rows(forecaster, sales, rivals, as_of, demand_tag)
+    write_parquet_atomic(forecasts, settings.features_dir / "demand_forecast.parquet")
     write_parquet_atomic(
         elasticity_rows(response, frame, as_of, elasticity_tag),
         settings.features_dir / "elasticity.parquet",
@@ -186,38 +173,24 @@ def publish(settings: Settings, snapshot: str, demand_tag: str, elasticity_tag: 
     ops.materialize(settings)
 
 
-def train_all(
+DESCRIPTIONS = {
+    "elasticity": "price response (XGBoost)",
+    "demand": "demand forecaster (LSTM)",
+    "agent": "pricing agent (PPO)",
+}
+
+
+def train_model(
     settings: Settings,
-    snapshot: str | None = None,
+    kind: str,
+    snapshot: str,
     quick: bool = False,
     seed: int | None = None,
     progress: Progress | None = None,
     agent_iterations: int | None = None,
-) -> dict[str, Any]:
-    """Train the trio from one snapshot (created first when not given), save each with its
-    lineage, and publish forecasts and elasticities to the serving feature views."""
-    from pricing.store import ops
-    from pricing.store.snapshots import create_snapshot
-
-    say = progress or (lambda _: None)
-    if snapshot is None:
-        say("creating a snapshot of the current features")
-        ops.apply(settings)
-        snapshot = create_snapshot(settings).snapshot
-    say("price response (XGBoost)")
-    elasticity = train_elasticity(settings, snapshot, quick, seed)
-    say("demand forecaster (LSTM)")
-    demand = train_demand(settings, snapshot, quick, seed)
-    say("pricing agent (PPO)")
-    agent = train_agent(
-        settings,
-        quick=quick,
-        seed=seed,
-        snapshot=snapshot,
-        progress=progress,
-        iterations=agent_iterations,
-    )
-    say("publishing forecasts and elasticities to the feature store")
-    publish(settings, snapshot, demand.tag, elasticity.tag)
-    models = {m.kind: {"tag": m.tag, "sha256": m.sha256} for m in (demand, elasticity, agent)}
-    return {"snapshot": snapshot, "models": models}
+) -> SavedModel:
+    """Train and save one model of the trio (``kind`` as in ``DESCRIPTIONS``) from a snapshot."""
+    if kind == "agent":
+        return train_agent(settings, quick, seed, snapshot, progress, agent_iterations)
+    trainers = {"elasticity": train_elasticity, "demand": train_demand}
+    return trainers[kind](settings, snapshot, quick, seed)

@@ -1,6 +1,14 @@
-"""The ``pricing`` command: one entry point for every stage of the platform."""
+"""The ``pricing`` command: one entry point for every stage of the platform.
+
+The command line is the composition root: the one layer that reads the environment (once,
+here), configures the libraries, and imports the adapters (``pricing_flows``,
+``pricing_bentos``, ...); everything below it takes Settings as a value.
+"""
 
 from __future__ import annotations
+
+import os
+from typing import Annotated
 
 import typer
 
@@ -12,6 +20,26 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Show the libraries' own logs (Ray, TensorFlow, Feast, absl)."
+        ),
+    ] = False,
+) -> None:
+    """Dynamic pricing platform: data, features, Feast store, models, service, flows."""
+    from pricing.environment import configure_libraries
+    from pricing.settings import get_settings
+
+    if verbose:  # before the settings are read: child processes (service, flows) inherit it
+        os.environ["PRICING_VERBOSE"] = "true"
+    configure_libraries(get_settings())
+
+
 app.add_typer(data.app, name="data")
 app.add_typer(store.features_app, name="features")
 app.add_typer(store.store_app, name="store")

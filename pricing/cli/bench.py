@@ -1,4 +1,5 @@
-"""``pricing bench``: benchmarks that print their figures and write bench/results/."""
+"""``pricing bench``: benchmarks that print their figures and write them where Settings says
+(``bench_results``: ``PRICING_BENCH_RESULTS``, bench/results/ by default)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from typing import Annotated
 
 import typer
 
-from pricing.cli.common import JSON_OPTION, console, emit_json, friendly_errors, settings
+from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
+from pricing.settings import Settings
 
-app = typer.Typer(help="Benchmarks (figures to bench/results/).", no_args_is_help=True)
+app = typer.Typer(
+    help="Benchmarks (figures to PRICING_BENCH_RESULTS, bench/results/ by default).",
+    no_args_is_help=True,
+)
 
 
-def results_dir() -> Path:
-    path = Path("bench") / "results"
+def results_dir(cfg: Settings) -> Path:
+    path = cfg.bench_results
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -24,20 +29,46 @@ def results_dir() -> Path:
 @friendly_errors
 def policy(
     scenarios: Annotated[int, typer.Option(help="Number of seeded scenarios.", min=1)] = 30,
-    seed: Annotated[int, typer.Option(help="Scenario seed (unseen products).")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Scenario seed, unseen products (default PRICING_PROMOTE_SEED)."),
+    ] = None,
     draws: Annotated[int, typer.Option(help="Demand paths per scenario (CRN).", min=1)] = 20,
     quick: Annotated[
-        bool, typer.Option(help="Tiny models (and agent, if none exists): smoke check only.")
+        bool, typer.Option(help="Tiny models (and agent, with --train-agent): smoke check only.")
+    ] = False,
+    train_new: Annotated[
+        bool,
+        typer.Option(
+            "--train-agent",
+            help="Train a new agent (saved to the model store) and benchmark it instead of prod's.",
+        ),
     ] = False,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Every policy as % of the exact DP oracle, (a) pricing with the true demand and (b) with
-    models fitted on the scenarios' histories; always scored on the true demand (CRN)."""
+    models fitted on the scenarios' histories; always scored on the true demand (CRN). The
+    agent is the home's prod agent unless --train-agent asks for a new one."""
     from pricing.evaluation.policy_bench import pipeline_bench, plot_bench, true_demand_bench
-    from pricing.training import agent_or_train
+    from pricing.models.agent_export import NumpyPolicy
+    from pricing.registry import ModelNotFoundError, resolve_model
 
     cfg = settings()
-    agent, tag = agent_or_train(cfg, quick=quick, progress=console.print)
+    seed = cfg.promote_seed if seed is None else seed
+    if train_new:
+        from pricing.training import train_agent
+
+        console.print(f"training a new {'quick ' if quick else ''}agent (--train-agent)")
+        saved = train_agent(cfg, quick=quick, progress=console.print)
+    else:
+        try:
+            saved = resolve_model(cfg, "agent")
+        except ModelNotFoundError:
+            fail(
+                f"no agent in {cfg.bentoml_home}; run `pricing train` first, or "
+                "`pricing bench policy --train-agent` to train one for this benchmark"
+            )
+    agent, tag = NumpyPolicy.load(saved.path), saved.tag
     started = time.perf_counter()
     with console.status(f"scoring {scenarios} scenarios x {draws} draws"):
         truth = true_demand_bench(agent, scenarios, seed, draws)
@@ -55,7 +86,7 @@ def policy(
         "agent": tag,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    out = results_dir()
+    out = results_dir(cfg)
     (out / "policy.json").write_text(json.dumps(payload, indent=2))
     plot_bench({"true demand": truth, "pipeline": pipeline}, out / "policy.png")
     console.print(f"results: {out / 'policy.json'}, plot: {out / 'policy.png'}")
@@ -80,10 +111,9 @@ def serve(
     read of the same items measured in the same run; generator and service on separate cores."""
     from pricing.evaluation.serve_bench import plot_latency, serve_bench
 
-    payload = serve_bench(
-        settings(), rps, duration, items, concurrency, url, sweep, say=console.print
-    )
-    out = results_dir()
+    cfg = settings()
+    payload = serve_bench(cfg, rps, duration, items, concurrency, url, sweep, say=console.print)
+    out = results_dir(cfg)
     name = f"serve_items{items}" + (f"_c{concurrency}" if concurrency else "")
     (out / f"{name}.json").write_text(json.dumps(payload, indent=2))
     runs = {float(rate): figures for rate, figures in payload["sweep"].items()}

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import sys
-import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,16 +21,8 @@ JSON_OPTION = typer.Option("--json", help="Print the figures as one JSON object 
 
 
 def settings() -> Settings:
-    """Settings with library side effects that belong to the CLI (env, warnings, logs)."""
-    current = get_settings()
-    current.export_environment()
-    import feast  # noqa: F401  (Feast installs its own 'once' filters on import: ours go after)
-
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", message="(Saving|Retrieving) datasets? is an experimental")
-    for noisy in ("feast", "dask", "distributed"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return current
+    """This process's settings: read once from the environment, configured by the callback."""
+    return get_settings()
 
 
 def emit_json(payload: dict[str, Any]) -> None:
@@ -41,7 +31,7 @@ def emit_json(payload: dict[str, Any]) -> None:
     print(json.dumps(payload, default=str), flush=True)
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     Console(stderr=True, highlight=False).print(
         f"[bold red]error:[/] {escape(message)}", soft_wrap=True
     )
@@ -57,6 +47,7 @@ def friendly_errors(func: F) -> F:
     from pricing.data.mapping import MappingError
     from pricing.data.synthetic import HomeNotEmptyError
     from pricing.data.validation import ValidationError
+    from pricing.registry import ModelNotFoundError
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,7 +57,7 @@ def friendly_errors(func: F) -> F:
             fail(str(exc), code=2)
         except (GrainError, MappingError, LoadError) as exc:
             fail(str(exc), code=2)
-        except (NoDataError, ClockError, HomeNotEmptyError) as exc:
+        except (NoDataError, ClockError, HomeNotEmptyError, ModelNotFoundError) as exc:
             fail(str(exc), code=1)
 
     return wrapper  # type: ignore[return-value]

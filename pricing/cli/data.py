@@ -51,23 +51,22 @@ def ingest(
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Validate and add a table to the home; bad rows are all reported and nothing is written."""
-    from pricing.data.adapters import DATASETS, default_datasets_dir
+    from pricing.data.adapters import DATASETS, ingest_dataset
     from pricing.data.home import HomeData
-    from pricing.data.ingest import ingest_file, store_batch
+    from pricing.data.ingest import ingest_file
 
     cfg = settings()
     home = HomeData(cfg.data_dir)
-    if (path is None) == (dataset is None):
-        fail("give either a PATH or --dataset (oj | retail_price)", code=2)
-    if dataset is not None:
+    if dataset is not None and path is None:
         if dataset not in DATASETS:
             fail(f"unknown --dataset {dataset!r}; expected one of {sorted(DATASETS)}", code=2)
         with console.status(f"loading {dataset}"):
-            batch = DATASETS[dataset](default_datasets_dir())
-            summary = store_batch(home, batch, source=f"dataset:{dataset}")
-    else:
+            summary = ingest_dataset(home, dataset)
+    elif path is not None and dataset is None:
         with console.status(f"ingesting {path}"):
             summary = ingest_file(home, path, map_ or [], cfg.s3_endpoint_url)
+    else:
+        fail("give either a PATH or --dataset (oj | retail_price)", code=2)
     console.print(
         f"ingested {summary.rows} rows: {summary.products} products x {summary.locations} "
         f"locations, {summary.freq}, {summary.start}..{summary.end} into {cfg.home_dir}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Annotated, Any
 
@@ -10,7 +9,6 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
-from pricing.settings import _EXPORTED, get_settings
 
 
 @friendly_errors
@@ -23,19 +21,27 @@ def demo(
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Run every stage on one market and print where to look next."""
-    from pricing.demo import DATASETS, DemoSizes, demo_home, demo_steps, reset_home
+    from pricing.demo import (
+        DATASETS,
+        DemoSizes,
+        demo_agent_iterations,
+        demo_home,
+        demo_steps,
+        reset_home,
+    )
+    from pricing_flows.pipeline import pricing_pipeline
 
     if dataset not in DATASETS:
         fail(f"unknown --dataset {dataset!r}; expected one of {', '.join(DATASETS)}", code=2)
     cfg = demo_home(settings(), dataset)
     reset_home(cfg)
-    os.environ["PRICING_HOME"] = str(cfg.home_dir)  # the flow reads its settings from here
-    if os.environ.get("PREFECT_HOME") == _EXPORTED.get("PREFECT_HOME"):
-        os.environ.pop("PREFECT_HOME", None)  # ours, for the other home: re-export for this one
-    get_settings.cache_clear()
-    get_settings().export_environment()
     sizes = DemoSizes.pick(products, days, quick)
-    steps = demo_steps(cfg, dataset, sizes, seed if seed is not None else cfg.seed, quick)
+
+    def pipeline() -> Any:  # the Prefect flow, on the demo's home (a parameter of the run)
+        iterations = demo_agent_iterations(quick)
+        return pricing_pipeline(home=str(cfg.home_dir), quick=quick, agent_iterations=iterations)
+
+    steps = demo_steps(cfg, dataset, sizes, seed if seed is not None else cfg.seed, pipeline)
     results: dict[str, Any] = {}
     started = time.perf_counter()
     columns = (

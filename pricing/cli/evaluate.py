@@ -21,18 +21,17 @@ def forecast(
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Rolling-origin backtest of the LSTM and the baselines on the home's data."""
-    from pricing.data.home import HomeData, NoDataError
+    from pricing.data.home import HomeData
     from pricing.models.backtest import run_backtest
 
     cfg = settings()
     home = HomeData(cfg.data_dir)
-    if home.grain is None:
-        raise NoDataError(f"{cfg.home_dir} holds no data; ingest or generate data first")
+    grain = home.require_grain()
     with console.status("rolling-origin backtest (training at every origin)"):
         result = run_backtest(
             home.read("sales"),
             home.read("competitor_prices"),
-            home.grain,
+            grain,
             horizon=horizon,
             holdout=holdout,
             quick=quick,
@@ -51,12 +50,17 @@ def elasticity(
     quick: Annotated[bool, typer.Option(help="Smaller ensemble (smoke check).")] = False,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Fit the price response on the home's data; compare with the truth when it is known."""
-    from pricing.models.elasticity_eval import evaluate_elasticity, snapshot_like_frame, truth_frame
+    """Fit the price response on the home's data; compare with the truth when it is known.
+
+    The training rows (features and their point-in-time join) are built in memory from the
+    canonical data: the home's feature files, Feast registry and snapshots are left as they are.
+    """
+    from pricing.models.elasticity_eval import evaluate_elasticity, truth_frame
+    from pricing.store.snapshots import training_frame
 
     cfg = settings()
-    with console.status("building the training frame (point-in-time features)"):
-        frame = snapshot_like_frame(cfg)
+    with console.status("building the training frame (point-in-time features, in memory)"):
+        frame = training_frame(cfg)
     with console.status(f"fitting the price response on {len(frame)} rows"):
         result = evaluate_elasticity(
             frame, truth_frame(cfg), seed=cfg.seed if seed is None else seed, quick=quick

@@ -16,9 +16,11 @@ app = typer.Typer(help="Prefect flows: run, serve on schedules, start the UI ser
 
 
 def _flows() -> Any:
-    from pricing.demo import import_flows
+    """The Prefect flows adapter (imported here, at the composition root, and only when used:
+    Prefect is slow to import)."""
+    from pricing_flows import pipeline
 
-    return import_flows()
+    return pipeline
 
 
 @app.command("run")
@@ -35,15 +37,15 @@ def run(
     pipeline = _flows()
     if name not in pipeline.FLOWS:
         fail(f"unknown flow {name!r}; choose from {sorted(pipeline.FLOWS)}", code=2)
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"home": str(cfg.home_dir)}
     if name == "pipeline":
-        params = {"source": source, "dataset": dataset, "quick": quick}
+        params |= {"source": source, "dataset": dataset, "quick": quick}
     elif name == "ingest":
-        params = {"source": source, "dataset": dataset}
+        params |= {"source": source, "dataset": dataset}
     elif name.startswith("train_"):
-        params = {"quick": quick}
+        params |= {"quick": quick}
     elif name == "promote":
-        params = {"force": force}
+        params |= {"force": force}
     where = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server"
     console.print(f"running flow {name!r} on home {cfg.home_dir}, reporting to {where}")
     result = pipeline.FLOWS[name](**params)
@@ -66,15 +68,19 @@ def serve(
             "PREFECT_API_URL is not set: start a server (`pricing flows server`, or `prefect "
             "server start`) and export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
-    settings()
     from prefect import serve as prefect_serve
 
     pipeline = _flows()
+    home = {"home": str(settings().home_dir)}  # every run names the home it works on
     deployments = [
-        pipeline.materialize.to_deployment(name="hourly", interval=materialize_every),
-        pipeline.pricing_pipeline.to_deployment(name="daily-retrain", cron=retrain_cron),
+        pipeline.materialize.to_deployment(
+            name="hourly", interval=materialize_every, parameters=home
+        ),
+        pipeline.pricing_pipeline.to_deployment(
+            name="daily-retrain", cron=retrain_cron, parameters=home
+        ),
         *[
-            pipeline.FLOWS[name].to_deployment(name="on-demand")
+            pipeline.FLOWS[name].to_deployment(name="on-demand", parameters=home)
             for name in pipeline.FLOWS
             if name not in ("materialize", "pipeline")
         ],
@@ -89,7 +95,6 @@ def server(
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
 ) -> None:
     """Start a Prefect server (API + UI, SQLite under the home) with telemetry off."""
-    settings()
     console.print(
         f"Prefect UI: http://{host}:{port}  (export PREFECT_API_URL=http://{host}:{port}/api)"
     )

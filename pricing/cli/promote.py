@@ -14,14 +14,9 @@ def promote(
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Score the newest models (challenger) against prod; move prod only if no worse."""
-    from pricing.promotion import Thresholds
     from pricing.promotion import promote as run_promotion
 
-    cfg = settings()
-    limits = Thresholds(cfg.promote_policy_points, cfg.promote_forecast_ratio)
-    decision = run_promotion(
-        cfg, force, limits, cfg.promote_scenarios, cfg.seed, progress=console.print
-    )
+    decision = run_promotion(settings(), force, progress=console.print)
     verdict = "[green]promoted[/]" if decision["promoted"] else "[yellow]not promoted[/]"
     console.print(f"{verdict}: {'; '.join(decision['reasons'])}")
     for side, figures in decision.get("scores", {}).items():

@@ -30,7 +30,7 @@ def latest_bento(cfg: Settings) -> str | None:
 def build(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
     """Build a versioned bento of the pricing service with the home's prod models."""
     from pricing.registry import ModelNotFoundError
-    from pricing.serving.bento import build_bento
+    from pricing_bentos.build import build_bento
 
     cfg = settings()
     try:
@@ -51,12 +51,11 @@ def serve(
     ] = None,
 ) -> None:
     """Start the pricing service (``bentoml serve``) on this home's models and features."""
-    from pricing.serving.bento import REPO_ROOT
     from pricing.serving.process import service_environment
 
     cfg = settings()
-    target = bento or latest_bento(cfg) or "bentos.service:Pricing"
+    target = bento or latest_bento(cfg) or "pricing_bentos.service:Pricing"
     console.print(f"serving {target} on http://{host}:{port} (OpenAPI at /docs.json)")
     command = [sys.executable, "-m", "bentoml", "serve", target, "--host", host]
     command += ["--port", str(port)]
-    raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT, env=service_environment(cfg)))
+    raise typer.Exit(subprocess.call(command, env=service_environment(cfg)))

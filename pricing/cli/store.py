@@ -56,12 +56,16 @@ def store_materialize(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
     from pricing.store.ops import materialize
 
     cfg = settings()
-    with console.status(f"materializing to {cfg.online_store}"):
+    with console.status(f"materializing to {cfg.online_store.type}"):
         result = materialize(cfg)
     console.print(f"materialized {', '.join(result.views)} up to {result.end.isoformat()}")
     if json_out:
         emit_json(
-            {"end": result.end.isoformat(), "views": result.views, "online_store": cfg.online_store}
+            {
+                "end": result.end.isoformat(),
+                "views": result.views,
+                "online_store": cfg.online_store.type,
+            }
         )
 
 

@@ -15,8 +15,10 @@ def train(
     seed: Annotated[int | None, typer.Option(help="Random seed (default PRICING_SEED).")] = None,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Train the model trio from a snapshot and publish their outputs to Feast."""
-    from pricing.training import train_all
+    """Train the model trio from a snapshot, publish their outputs to Feast, and promote them
+    to prod if they are no worse than prod (the pipeline's own stages; `pricing build` then
+    packs prod into a bento)."""
+    from pricing.pipeline import train_all
 
     result = train_all(
         settings(),
@@ -27,5 +29,8 @@ def train(
     )
     for kind, model in result["models"].items():
         console.print(f"{kind:10s} {model['tag']}  sha256 {model['sha256'][:16]}...")
+    promotion = result["promotion"]
+    verdict = "promoted to prod" if promotion["promoted"] else "not promoted"
+    console.print(f"{verdict}: {'; '.join(promotion['reasons'])}")
     if json_out:
         emit_json(result)

@@ -1,18 +1,22 @@
-"""Built-in adapters for the real data sets shipped in the repo's ``data/`` folder.
+"""Built-in adapters for the real data sets shipped with the platform.
 
-Each maps a published table into the canonical tables through the same validation as any
-ingest. See ``data/*/README.md`` for provenance and licences.
+The files live in the repo's ``data/`` folder, installed as the ``pricing_datasets`` package
+data. Each adapter maps a published table into the canonical tables through the same
+validation as any ingest. See ``data/*/README.md`` for provenance and licences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pricing.data.canonical import batch_from_rows
+from pricing.data.home import HomeData
+from pricing.data.ingest import IngestSummary, store_batch
 from pricing.data.loaders import read_raw
 from pricing.data.schemas import CanonicalBatch, conform
 from pricing.data.validation import validate_input
@@ -34,9 +38,9 @@ OJ_BRANDS = {
 OJ_WEEK1 = pd.Timestamp("1989-09-14", tz="UTC")
 
 
-def default_datasets_dir() -> Path:
-    """The repo's ``data/`` folder (next to the package in a source checkout)."""
-    return Path(__file__).resolve().parents[2] / "data"
+def shipped_datasets_dir() -> Path:
+    """Where the shipped data sets are installed (the repo's ``data/`` in a checkout)."""
+    return Path(str(files("pricing_datasets")))
 
 
 def load_oj(datasets_dir: Path) -> CanonicalBatch:
@@ -121,3 +125,11 @@ DATASETS: dict[str, Callable[[Path], CanonicalBatch]] = {
     "oj": load_oj,
     "retail_price": load_retail_price,
 }
+
+
+def ingest_dataset(home: HomeData, name: str, replace: bool = False) -> IngestSummary:
+    """Load a shipped data set through its adapter and store it in the home (atomically)."""
+    if name not in DATASETS:
+        raise KeyError(f"unknown data set {name!r}; expected one of {', '.join(sorted(DATASETS))}")
+    batch = DATASETS[name](shipped_datasets_dir())
+    return store_batch(home, batch, source=f"dataset:{name}", replace=replace)

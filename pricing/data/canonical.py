@@ -74,8 +74,13 @@ def reindex_gaps(sales: pd.DataFrame, grain: str) -> pd.DataFrame:
         if len(missing):
             frames.append(
                 pd.DataFrame(
-                    {"product_id": product, "location_id": location, "date": missing,
-                     "observed": False, "stockout": False}
+                    {
+                        "product_id": product,
+                        "location_id": location,
+                        "date": missing,
+                        "observed": False,
+                        "stockout": False,
+                    }
                 )
             )
     if frames:

@@ -25,9 +25,7 @@ def infer_grain(dates: pd.Series, series_keys: pd.DataFrame | None = None) -> st
     """
     frame = pd.DataFrame({"date": pd.to_datetime(dates, utc=True)})
     group = (
-        series_keys.astype(str).agg("|".join, axis=1).to_numpy()
-        if series_keys is not None
-        else 0
+        series_keys.astype(str).agg("|".join, axis=1).to_numpy() if series_keys is not None else 0
     )
     frame["series"] = group
     frame = frame.drop_duplicates().sort_values(["series", "date"])

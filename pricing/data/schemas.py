@@ -96,7 +96,6 @@ TABLE_KEYS = {
     "inventory": ["product_id", "location_id", "date"],
     "competitor_prices": ["product_id", "location_id", "competitor_id", "date"],
 }
-COMPETITOR_TYPES = ("competitor", "substitute")
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -87,8 +87,9 @@ def validate_input(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
     if pd.api.types.is_datetime64_any_dtype(raw_dates):
         dates = pd.to_datetime(raw_dates, utc=True)
     else:
-        dates = pd.to_datetime(raw_dates.astype("string").str.strip(), utc=True, errors="coerce",
-                               format="mixed")
+        dates = pd.to_datetime(
+            raw_dates.astype("string").str.strip(), utc=True, errors="coerce", format="mixed"
+        )
     _report(issues, frame, dates.isna(), "date", "unparsable date")
     out["date"] = dates
 
@@ -113,14 +114,24 @@ def validate_input(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
             _report(issues, frame, finite & (values < 0), name, "must not be negative")
             _report(issues, frame, finite & np.isinf(values), name, "must be finite")
         else:
-            _report(issues, frame, finite & ((values < 0) | (values > 1)), name,
-                    "must be between 0 and 1")
+            _report(
+                issues,
+                frame,
+                finite & ((values < 0) | (values > 1)),
+                name,
+                "must be between 0 and 1",
+            )
         out[name] = values
 
     keyed = out[["product_id", "location_id", "date"]]
     duplicated = keyed.duplicated(keep=False) & keyed.notna().all(axis=1)
-    _report(issues, frame.assign(date=frame["date"]), duplicated, "date",
-            "duplicate key (product_id, location_id, date)")
+    _report(
+        issues,
+        frame.assign(date=frame["date"]),
+        duplicated,
+        "date",
+        "duplicate key (product_id, location_id, date)",
+    )
     if issues:
         issues.sort(key=lambda issue: (issue.row or 0, issue.column))
         raise ValidationError(issues, source)

@@ -2,15 +2,17 @@
 
 Each scenario product gets a simulated history ending where its horizon starts; the forecaster
 and the price response are fitted once on the pooled histories (through the production path:
-canonical tables, features, a Feast snapshot), and every policy then prices the scenarios with
-``expected_units`` on those estimates, while sales follow the true demand.
+canonical tables, features, a snapshot's point-in-time rows, here built in a scratch home that
+is deleted afterwards), and every policy then prices the scenarios with ``expected_units`` on
+those estimates, while sales follow the true demand.
 """
 
 from __future__ import annotations
 
-import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,15 +20,14 @@ import pandas as pd
 from pricing.data.home import HomeData
 from pricing.data.ingest import store_batch
 from pricing.data.schemas import KEY, TABLES, CanonicalBatch
-from pricing.features.build import build_features
 from pricing.market.generate import simulate_market
 from pricing.market.scenarios import PricingState, Scenario
 from pricing.models.demand import DemandForecaster
+from pricing.models.demand_at_price import DemandContext, expected_units
 from pricing.models.elasticity import BASE, PriceResponseModel
-from pricing.models.elasticity_eval import snapshot_like_frame
-from pricing.models.response import DemandContext, expected_units
-from pricing.policy.baselines import DemandSource
+from pricing.policy.baseline_policies import DemandSource
 from pricing.settings import Settings
+from pricing.store.snapshots import training_frame
 
 HISTORY_DAYS = 365
 
@@ -57,16 +58,13 @@ def fit_pipeline(
     settings: Settings, scenarios: list[Scenario], seed: int, quick: bool = False
 ) -> FittedPipeline:
     """Fit the forecaster and the price response once, pooled over the scenarios' histories."""
-    home = settings.model_copy(
-        update={"home": settings.home_dir / "bench" / f"pipeline-{seed}-{len(scenarios)}"}
-    )
-    shutil.rmtree(home.home_dir, ignore_errors=True)
-    data = HomeData(home.data_dir)
-    store_batch(data, scenario_histories(scenarios, seed), source="bench:pipeline", replace=True)
-    build_features(home)
-    frame = snapshot_like_frame(home)
+    with tempfile.TemporaryDirectory(prefix="pricing-bench-") as scratch:
+        home = settings.model_copy(update={"home": Path(scratch)})
+        data = HomeData(home.data_dir)
+        store_batch(data, scenario_histories(scenarios, seed), "bench:pipeline", replace=True)
+        frame = training_frame(home)
+        sales, rivals = data.read("sales"), data.read("competitor_prices")
     response = PriceResponseModel.fit(frame, seed=seed, members=2 if quick else 5, quick=quick)
-    sales, rivals = data.read("sales"), data.read("competitor_prices")
     horizon = max(s.horizon for s in scenarios)
     forecaster = DemandForecaster().fit(sales, rivals, "daily", horizon, quick=quick, seed=seed)
     forecasts = {}

@@ -17,7 +17,7 @@ from pricing.market.scenario_gen import make_scenarios
 from pricing.market.scenarios import Scenario, common_random_numbers
 from pricing.models.agent import AgentPolicy
 from pricing.models.agent_export import NumpyPolicy
-from pricing.policy.baselines import DemandSource, baseline_factories, true_demand_source
+from pricing.policy.baseline_policies import DemandSource, baseline_factories, true_demand_source
 from pricing.policy.oracle import PolicyFactory, score_policies
 
 POLICIES = ("oracle", "ppo", "myopic", "static", "cost_plus", "competitor_match")

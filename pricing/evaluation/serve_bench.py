@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from pricing.models.elasticity import META
 from pricing.settings import Settings
 
 Key = tuple[str, str]
-SOURCE_TARGET = "bentos.service:Pricing"
+Figures = dict[str, float | None]  # a load run's summary; percentiles None when nothing succeeded
+SOURCE_TARGET = "pricing_bentos.service:Pricing"
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,12 @@ class LoadResult:
     errors: int
     seconds: float
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> Figures:
         ok = self.latencies_ms
-        pct = (lambda q: round(float(np.percentile(ok, q)), 2)) if len(ok) else (lambda q: None)
+
+        def pct(q: float) -> float | None:
+            return round(float(np.percentile(ok, q)), 2) if len(ok) else None
+
         return {
             "p50_ms": pct(50),
             "p95_ms": pct(95),
@@ -146,7 +150,7 @@ def feast_read_latency(source: Any, bodies: list[bytes], reads: int = 500) -> di
     }
 
 
-def plot_latency(rates: dict[float, dict[str, float]], items: int, path: Path) -> None:
+def plot_latency(rates: dict[float, Figures], items: int, path: Path) -> None:
     """Latency percentiles against the offered rate."""
     import matplotlib
 
@@ -156,7 +160,8 @@ def plot_latency(rates: dict[float, dict[str, float]], items: int, path: Path) -
     xs = sorted(rates)
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in ("p50_ms", "p95_ms", "p99_ms"):
-        ax.plot(xs, [rates[x][key] for x in xs], marker="o", label=key.replace("_ms", ""))
+        values = np.array([rates[x][key] for x in xs], dtype=float)  # None (no success): a gap
+        ax.plot(xs, values, marker="o", label=key.replace("_ms", ""))
     ax.set_xlabel("offered load (requests/s)")
     ax.set_yscale("log")  # a saturated rate is orders of magnitude above the others
     ax.set_ylabel("latency (ms, log scale)")
@@ -169,6 +174,21 @@ def plot_latency(rates: dict[float, dict[str, float]], items: int, path: Path) -
     plt.close(fig)
 
 
+@contextlib.contextmanager
+def pinned_to(cpus: set[int]) -> Iterator[None]:
+    """This process on ``cpus`` while the block runs, its own affinity restored after
+    (a no-op where affinity cannot be set, or on a single CPU)."""
+    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def serve_bench(
     settings: Settings,
     rps: float,
@@ -177,20 +197,24 @@ def serve_bench(
     concurrency: int | None = None,
     url: str | None = None,
     sweep: bool = True,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The whole benchmark: Redis online store, service on CPU 1, load from CPU 0."""
+    """The whole benchmark: Redis online store, service on CPU 1, load from CPU 0 (this
+    process is pinned there while it runs and gets its own CPUs back afterwards)."""
     from pricing.registry import resolve_model
     from pricing.serving.features import FeastFeatureSource
     from pricing.serving.process import running_service, service_environment
     from pricing.store import ops
+    from pricing.store.backends import RedisOnlineStore
 
+    say = say or (lambda _: None)
     meta = json.loads((resolve_model(settings, "elasticity").path / META).read_text())
     keys = list(zip(meta["series"]["product_id"], meta["series"]["location_id"], strict=True))
     bodies = request_bodies(keys, items, count=256, seed=settings.seed)
     with contextlib.ExitStack() as stack:
         if url is None:
-            settings = settings.model_copy(update={"online_store": "redis"})
+            redis = RedisOnlineStore(url=settings.redis_url)
+            settings = settings.model_copy(update={"online_store": redis})
             say(f"loading the online features into Redis ({settings.redis_url})")
             ops.apply(settings)
             ops.materialize(settings, full=True)
@@ -198,11 +222,10 @@ def serve_bench(
             log = settings.home_dir / "logs" / "bench_serve.log"
             say("starting bentoml serve pinned to CPU 1")
             url = stack.enter_context(running_service(SOURCE_TARGET, env, log, cpus="1"))
-        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-            os.sched_setaffinity(0, {0})  # the load generator keeps to CPU 0
+        stack.enter_context(pinned_to({0}))  # the load generator keeps to CPU 0
         feast = feast_read_latency(FeastFeatureSource(settings), bodies)
         run_load(url, bodies, duration=2, rate=20)  # warm-up
-        runs: dict[float, dict[str, float]] = {}
+        runs: dict[float, Figures] = {}
         if concurrency:
             figures = run_load(url, bodies, duration, concurrency=concurrency).summary()
         else:
@@ -212,7 +235,8 @@ def serve_bench(
             figures = runs[rps]
     payload: dict[str, Any] = {**figures, **feast, "items": items}
     payload |= {"rate": None if concurrency else rps, "concurrency": concurrency}
-    payload |= {"duration_s": duration, "online_store": settings.online_store}
-    payload["p99_over_feast_ms"] = round(payload["p99_ms"] - feast["feast_p99_ms"], 2)
+    payload |= {"duration_s": duration, "online_store": settings.online_store.type}
+    p99 = payload["p99_ms"]
+    payload["p99_over_feast_ms"] = None if p99 is None else round(p99 - feast["feast_p99_ms"], 2)
     payload["sweep"] = {str(int(r)): v for r, v in runs.items()}
     return payload

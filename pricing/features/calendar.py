@@ -33,7 +33,7 @@ def holiday_flags(starts: pd.DatetimeIndex, days: int) -> np.ndarray:
     return out
 
 
-def calendar_features(when: pd.Series | pd.DatetimeIndex, grain: str = "daily") -> pd.DataFrame:
+def calendar_features(when: pd.Series | pd.DatetimeIndex, grain: str) -> pd.DataFrame:
     """Day of week, month, ISO week, holiday flag and season (0 winter .. 3 autumn)."""
     starts = pd.DatetimeIndex(pd.to_datetime(when, utc=True))
     month = starts.month.to_numpy()

@@ -14,8 +14,6 @@ from pricing.features.competitor import competitor_stats
 from pricing.features.inventory import inventory_stats
 from pricing.features.sales import sales_stats
 
-FEATURE_TABLES = ("sales_stats", "inventory_stats", "competitor_stats")
-
 
 class FeatureEngine(Protocol):
     """Computes every batch feature table from the canonical tables."""

@@ -19,7 +19,7 @@ from scipy.stats import poisson
 
 from pricing.market.demand import seasonal_factor
 from pricing.market.params import ProductParams
-from pricing.models.response import DemandContext, expected_units, true_context
+from pricing.models.demand_at_price import DemandContext, expected_units, true_context
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
 from pricing.policy.ladder import Ladder, build_ladder, price_grid
 

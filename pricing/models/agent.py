@@ -18,9 +18,9 @@ import numpy as np
 from pricing.market.scenario_gen import make_scenarios
 from pricing.market.scenarios import PricingState, Scenario
 from pricing.models.agent_export import NumpyPolicy
-from pricing.policy.baselines import DemandSource, true_demand_source
+from pricing.policy.baseline_policies import DemandSource, true_demand_source
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
-from pricing.policy.ladder_bounds import ladder_bounds
+from pricing.policy.ladder import ladder_bounds
 
 N_ACTIONS = 15
 DEFAULT_MAX_CHANGE = 0.15  # the action range when no max-change rule is set

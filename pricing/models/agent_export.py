@@ -1,14 +1,15 @@
 """The trained agent as plain arrays: inference needs neither Ray nor torch.
 
 RLlib's default PPO module is an MLP actor encoder followed by a linear policy head; the
-weights are copied out in layer order and replayed with numpy. A test checks the logits
-equal the torch module's.
+weights are copied out in layer order and replayed with numpy. Training checks the replayed
+logits equal the torch module's (``agent_train.verify_export``) before the export is saved.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,11 @@ import numpy as np
 
 WEIGHTS_FILE = "agent_weights.json"
 META_FILE = "agent.json"
-_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0), "linear": lambda x: x}
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "linear": lambda x: x,
+}
 
 
 @dataclass
@@ -82,9 +87,10 @@ def _layers(state: dict[str, np.ndarray], prefix: str) -> list[tuple[np.ndarray,
 
 
 def from_state_dict(state: dict[str, Any], activation: str, meta: dict[str, Any]) -> NumpyPolicy:
-    """Build from an RLlib DefaultPPOTorchRLModule state dict (torch tensors or arrays)."""
+    """Build from an RLlib DefaultPPOTorchRLModule state dict (torch tensors or arrays); the
+    arrays are copies, so the export never changes with the module it came from."""
     arrays = {
-        k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=np.float32)
+        k: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=np.float32)
         for k, v in state.items()
     }
     hidden = _layers(arrays, "encoder.actor_encoder.net.mlp.")

@@ -12,8 +12,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from pricing.environment import native_output_to
 from pricing.models.agent_export import NumpyPolicy, from_state_dict
 
 log = logging.getLogger(__name__)
@@ -64,8 +66,11 @@ def verify_export(module: Any, policy: NumpyPolicy, samples: int = 64) -> float:
         out = module.forward_inference({"obs": torch.from_numpy(obs)})
     expected = out["action_dist_inputs"].cpu().numpy()
     gap = float(np.max(np.abs(policy.logits(obs) - expected)))
-    if gap > 1e-4:
-        raise ExportMismatchError(f"exported agent differs from the trained module by {gap}")
+    if not gap <= 1e-4:  # a NaN gap fails too
+        raise ExportMismatchError(
+            f"the exported agent's logits differ from the trained module's by up to {gap:.3g} "
+            "(tolerance 1e-4): the export does not replay the trained policy"
+        )
     return gap
 
 
@@ -76,20 +81,14 @@ class TrainResult:
     seconds: float = 0.0
 
 
-def train_ppo(
-    env_class: type,
-    env_config: dict[str, Any],
-    settings: PPOSettings,
-    on_iteration: Callable[[int, dict[str, float]], None] | None = None,
-) -> TrainResult:
-    """Train PPO on ``env_class(env_config)`` and export the actor."""
-    os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")
+def _build_algo(
+    env_class: type, env_config: dict[str, Any], settings: PPOSettings, start_ray: bool
+) -> Any:
+    """Start (or join) Ray when asked, and build the PPO algorithm."""
     import ray
     from ray.rllib.algorithms.ppo import PPOConfig
 
-    started = time.perf_counter()
-    owns_ray = not ray.is_initialized()
-    if owns_ray:
+    if start_ray:
         ray.init(
             address=os.environ.get("RAY_ADDRESS") or None,
             num_cpus=None if os.environ.get("RAY_ADDRESS") else os.cpu_count(),
@@ -124,7 +123,31 @@ def train_ppo(
         )
         .debugging(seed=settings.seed, log_level="ERROR")
     )
-    algo = config.build_algo()
+    return config.build_algo()
+
+
+def train_ppo(
+    env_class: type,
+    env_config: dict[str, Any],
+    settings: PPOSettings,
+    on_iteration: Callable[[int, dict[str, float]], None] | None = None,
+    native_log: Path | None = None,
+) -> TrainResult:
+    """Train PPO on ``env_class(env_config)`` and export the actor, checked against the
+    trained module (:class:`ExportMismatchError` when the arrays do not reproduce it).
+
+    Ray's start-up chatter (its loggers, which it configures itself on import, and its C++
+    core) goes to ``native_log`` when given; the iterations report through ``on_iteration``.
+    """
+    os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")
+    import ray
+
+    started = time.perf_counter()
+    owns_ray = not ray.is_initialized()
+    with native_output_to(native_log):
+        algo = _build_algo(env_class, env_config, settings, start_ray=owns_ray)
+    from ray.rllib.core.rl_module.torch import TorchRLModule  # loaded (quietly) by the build
+
     history: list[dict[str, float]] = []
     try:
         for iteration in range(settings.iterations):
@@ -138,9 +161,11 @@ def train_ppo(
             history.append(row)
             if on_iteration:
                 on_iteration(iteration + 1, row)
-        state = algo.get_module().state_dict()
+        module = algo.get_module()
+        if not isinstance(module, TorchRLModule):
+            raise ExportMismatchError(f"expected a torch RLModule to export, got {module!r}")
         policy = from_state_dict(
-            state,
+            module.state_dict(),
             "tanh",
             {
                 "hidden": list(settings.hidden),
@@ -148,6 +173,7 @@ def train_ppo(
                 "seed": settings.seed,
             },
         )
+        verify_export(module, policy)
     finally:
         algo.stop()
         if owns_ray:

@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from pricing.models.baselines import BASELINES
 from pricing.models.demand import DemandForecaster
+from pricing.models.forecast_baselines import BASELINES
 from pricing.models.series import (
     DEFAULT_HOLDOUT,
     DEFAULT_HORIZON,
@@ -90,6 +90,32 @@ def planned(panel: Panel, origin: int, horizon: int) -> tuple[np.ndarray, np.nda
     return price, promo
 
 
+@dataclass(frozen=True)
+class Origin:
+    """One forecast origin: what a model may see (the history before period ``at``, the
+    horizon's planned prices and promo) and what it is scored on (H periods of actuals and
+    their mask; periods past the data's end are masked out)."""
+
+    at: int
+    history: Panel
+    price: np.ndarray
+    promo: np.ndarray
+    actual: np.ndarray
+    mask: np.ndarray
+
+
+def rolling_origins(panel: Panel, horizon: int, starts: list[int]) -> Iterator[Origin]:
+    """The backtest's origins in order, each cut from ``panel``."""
+    shape = (len(panel.keys), horizon)
+    for origin in starts:
+        price, promo = planned(panel, origin, horizon)
+        end = min(origin + horizon, len(panel.dates))
+        actual, mask = np.zeros(shape), np.zeros(shape, dtype=bool)
+        actual[:, : end - origin] = np.nan_to_num(panel.units[:, origin:end])
+        mask[:, : end - origin] = panel.usable[:, origin:end]
+        yield Origin(origin, panel.head(origin), price, promo, actual, mask)
+
+
 @dataclass
 class BacktestForecasts:
     """Actuals, their mask and every model's point forecasts, each (series, origins, H), and
@@ -120,25 +146,21 @@ def backtest_forecasts(
         np.zeros((*shape, 2)),
     )
     forecaster = DemandForecaster() if LSTM in names else None
-    for k, origin in enumerate(starts):
-        history = panel.head(origin)
-        price, promo = planned(panel, origin, horizon)
-        end = min(origin + horizon, len(panel.dates))
-        out.actual[:, k, : end - origin] = np.nan_to_num(panel.units[:, origin:end])
-        out.mask[:, k, : end - origin] = panel.usable[:, origin:end]
+    for k, cut in enumerate(rolling_origins(panel, horizon, starts)):
+        out.actual[:, k], out.mask[:, k] = cut.actual, cut.mask
         for name in names:
             clock = time.perf_counter()
             if name == LSTM and forecaster is not None:
-                forecaster.fit_panel(history, horizon, quick=quick, seed=seed, warm=k > 0)
-                quantiles = forecaster.predict_panel(history, price, promo)
+                forecaster.fit_panel(cut.history, horizon, quick=quick, seed=seed, warm=k > 0)
+                quantiles = forecaster.predict_panel(cut.history, cut.price, cut.promo)
                 out.forecasts[name][:, k], out.interval[:, k] = (
                     quantiles[..., 1],
                     quantiles[..., ::2],
                 )
             else:
-                out.forecasts[name][:, k] = BASELINES[name](history, price, promo)
+                out.forecasts[name][:, k] = BASELINES[name](cut.history, cut.price, cut.promo)
             out.seconds[name] += time.perf_counter() - clock
-        logger.info("backtest origin %d/%d (%s) done", k + 1, len(starts), panel.dates[origin])
+        logger.info("backtest origin %d/%d (%s) done", k + 1, len(starts), panel.dates[cut.at])
     return out
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 import xgboost as xgb
 
 from pricing.data.schemas import KEY
+from pricing.models.demand_at_price import DemandContext
 from pricing.models.elasticity_design import (
     ARC,
     ARC_SPAN,
@@ -47,7 +48,6 @@ from pricing.models.elasticity_design import (
     safe_log,
     series_info,
 )
-from pricing.models.response import DemandContext
 
 META = "elasticity_model.json"
 
@@ -125,7 +125,7 @@ class PriceResponseModel:
             matrix, margins = price_design(flat, grid.ravel(), table, self.priors, at)
             if (booster := self._fast[0]) is not None:
                 margins = booster.inplace_predict(matrix, base_margin=margins)
-            pred = np.asarray(margins).reshape(n * k, members).T
+            pred: np.ndarray = np.asarray(margins).reshape(n * k, members).T
         else:
             out = []
             for booster, prior in zip(self.boosters, self.priors, strict=True):

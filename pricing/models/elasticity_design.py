@@ -173,7 +173,8 @@ def price_trees_booster(boosters: list[xgb.Booster]) -> xgb.Booster | None:
     """
     price = {FEATURES.index(f) for f in PRICE_FEATURES}
     models = [json.loads(b.save_raw("json")) for b in boosters]
-    trees, owner = [], []
+    trees: list[dict[str, Any]] = []
+    owner: list[int] = []
     for member, model in enumerate(models):
         for tree in model["learner"]["gradient_booster"]["model"]["trees"]:
             splits = zip(tree["split_indices"], tree["left_children"], strict=True)

@@ -18,27 +18,6 @@ from pricing.models.elasticity import PriceResponseModel
 from pricing.settings import Settings
 
 
-def snapshot_like_frame(settings: Settings) -> pd.DataFrame:
-    """The rows a training snapshot holds, so evaluation needs no earlier training run.
-
-    It is the snapshot itself: ``create_snapshot`` (point-in-time join through Feast over the
-    base service; the id is a content hash, so an unchanged home gives the same snapshot) then
-    ``load_snapshot``. The home's definitions are applied first when its registry lacks them,
-    so data + features suffice.
-    """
-    from feast.errors import FeatureServiceNotFoundException
-
-    from pricing.store.ops import apply
-    from pricing.store.snapshots import create_snapshot, load_snapshot
-
-    try:
-        info = create_snapshot(settings)
-    except FeatureServiceNotFoundException:
-        apply(settings)
-        info = create_snapshot(settings)
-    return load_snapshot(settings, info.snapshot)
-
-
 def truth_frame(settings: Settings) -> pd.DataFrame | None:
     """True elasticities (product_id, elasticity) of a generated home; None for real data."""
     from pricing.data.synthetic import load_truth

@@ -1,8 +1,8 @@
 """Guardrails, the price ladder, baseline policies and the oracle.
 
 Only the guardrails and the ladder are re-exported here: they have no dependencies, and the
-market simulator builds on them. Import policies from ``pricing.policy.baselines`` and the
-oracle from ``pricing.policy.oracle``.
+market simulator builds on them. Import the baseline pricing policies from
+``pricing.policy.baseline_policies`` and the oracle from ``pricing.policy.oracle``.
 """
 
 from pricing.policy.guardrails import (

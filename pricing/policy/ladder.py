@@ -9,7 +9,8 @@ policies see. Hard rules always win; a soft rule that would leave nothing gives 
 possible: the ladder holds only the allowed price closest to the rule's range, and the conflict
 is reported, never hidden. Giving way (rather than dropping the rule) keeps the ladder's floor
 and ceiling non-decreasing in the competitor's price, which is what lets the service promise
-that a dearer competitor never lowers our price.
+that a dearer competitor never lowers our price. ``ladder_bounds`` applies the same rules and
+the same give-way off the grid, at many competitor prices at once, for the agent's observation.
 """
 
 from __future__ import annotations
@@ -165,13 +166,22 @@ def _soft_ranges(
     return out
 
 
-def _closest(pool: np.ndarray, bounds: _Range, lo: float, hi: float) -> float:
-    """The allowed price nearest to the range [lo, hi] that holds none of them."""
+def _give_way(
+    lo: float | np.ndarray, hi: float | np.ndarray, a: float | np.ndarray, b: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The give-way rule: [lo, hi] narrowed by a soft rule's range [a, b], or, where they do not
+    meet, the edge of [lo, hi] nearest to [a, b] (elementwise)."""
+    below, above = np.less(b, lo), np.greater(a, hi)
+    new_lo = np.where(below, lo, np.where(above, hi, np.maximum(lo, a)))
+    new_hi = np.where(below, lo, np.where(above, hi, np.minimum(hi, b)))
+    return new_lo, new_hi
+
+
+def _nearest_allowed(pool: np.ndarray, bounds: _Range, lo: float, hi: float) -> float:
+    """The allowed price nearest to the range [lo, hi] (the lower one on a tie)."""
     inside = _inside(pool, bounds)
-    below, above = inside[inside < lo], inside[inside > hi]
-    if not len(above) or (len(below) and lo - below[-1] <= above[0] - hi):
-        return float(below[-1])
-    return float(above[0])
+    distance = np.maximum(np.maximum(lo - inside, inside - hi), 0.0)
+    return float(inside[np.argmin(distance)])
 
 
 def _label(rule: str, side: str) -> str:
@@ -266,7 +276,8 @@ def build_ladder(
     for rule, lo, hi in _soft_ranges(config, current, competitor):
         candidate = _tighten(bounds, rule, lo, hi)
         if lo > hi + _EPS or not len(_inside(pool, candidate)):
-            held = _closest(pool, bounds, lo, hi)
+            kept_lo, kept_hi = _give_way(bounds.lo, bounds.hi, lo, hi)
+            held = _nearest_allowed(pool, bounds, float(kept_lo), float(kept_hi))
             conflicts.append(_clamp_sentence(rule, lo, hi, bounds, held))
             side = bounds.lo_rules if held <= lo else bounds.hi_rules  # what pushed us off it
             rules = tuple(dict.fromkeys((*side, rule)))
@@ -278,3 +289,29 @@ def build_ladder(
     if endings and endings_kept:
         applied.append("price_ending")
     return Ladder(prices, (hard.lo, hard.hi), tuple(applied), tuple(conflicts), missing)
+
+
+def ladder_bounds(
+    limits: ProductLimits,
+    config: GuardrailConfig,
+    current_price: float | None,
+    competitor_prices: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate floor and ceiling of the ladder at each competitor price (vectorized).
+
+    The same rules as ``build_ladder`` in the same order, giving way the same way, without
+    snapping to the grid: cheap enough to ask at many competitor prices at once, for the
+    agent's observation ("what would you do were the competitor here?"), never for choosing a
+    price. Both are non-decreasing in the competitor price.
+    """
+    hard = _hard_range(limits, config)
+    lo = np.full(len(competitor_prices), hard.lo)
+    hi = np.full(len(competitor_prices), max(hard.hi, hard.lo))
+    current = round(current_price, 2) if _valid(current_price) else None
+    for _rule, a, b in _soft_ranges(config, current, None):  # max change
+        lo, hi = _give_way(lo, hi, np.full_like(lo, a), np.full_like(hi, b))
+    if config.competitor_band is not None:
+        band_lo, band_hi = config.competitor_band
+        c = np.asarray(competitor_prices, dtype=float)
+        lo, hi = _give_way(lo, hi, c * band_lo, c * band_hi)
+    return lo, hi

@@ -12,16 +12,12 @@ probability that keeping beats the best alternative price on the ladder.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import norm
 
 from pricing.serving.features import number
-
-if TYPE_CHECKING:
-    from pricing.serving.prepared import Prepared
+from pricing.serving.prepared import AnswerPrices, Prepared
 
 _N = 15
 _Z = norm.ppf((np.arange(_N) + 0.5) / _N)
@@ -65,23 +61,26 @@ def win_probability(
 
 
 def decision_confidence(
-    p: Prepared, margins: Sequence[float], horizon: int, inventory: float
+    p: Prepared, margins: AnswerPrices[float], horizon: int, inventory: float
 ) -> float:
-    """The confidence of one decision. ``p.prices`` holds the choice, the price in effect, its
-    ladder neighbours below and above, then the reference; ``margins`` the reward per unit at
-    each. A move is compared with keeping the price in effect; keeping with the better of a
-    step down or up the ladder (by expected earnings)."""
+    """The confidence of one decision; ``margins`` holds the reward per unit at each of its
+    answer's prices. A move is compared with keeping the price in effect; keeping with the
+    better of a step down or up the ladder (by expected earnings)."""
     if len(p.ladder.prices) == 1:
         return 1.0
     sigma = forecast_sigma(number(p.row, "forecast_q10"), p.base, number(p.row, "forecast_q90"))
-    keep = abs(p.price - p.current) <= 1e-6
-    new = 0
-    if keep:
-        units = horizon * p.base * np.exp(p.members.mean(axis=0))
-        earn = np.asarray(margins) * np.minimum(units, inventory)
-        new = 2 if earn[2] >= earn[3] else 3
+    members = p.answer_members()
+    if abs(p.price - p.current) > 1e-6:
+        return win_probability(
+            members.chosen, members.current, margins.chosen, margins.current, p.base, sigma,
+            horizon, inventory,
+        )  # fmt: skip
+    units = horizon * p.base * np.exp(p.members.mean(axis=0))
+    earn = AnswerPrices(*(np.asarray(margins) * np.minimum(units, inventory)))
+    step_down = earn.below >= earn.above
     win = win_probability(
-        p.members[:, new], p.members[:, 1], margins[new], margins[1], p.base, sigma, horizon,
+        members.below if step_down else members.above, members.current,
+        margins.below if step_down else margins.above, margins.current, p.base, sigma, horizon,
         inventory,
     )  # fmt: skip
-    return 1.0 - win if keep else win
+    return 1.0 - win

@@ -20,16 +20,16 @@ import pandas as pd
 from pricing.market.scenarios import PricingState
 from pricing.models.agent import AgentPolicy, Outlook, decide_many
 from pricing.models.agent_export import NumpyPolicy
+from pricing.models.demand_at_price import expected_units
 from pricing.models.elasticity import BASE, PriceResponseModel
-from pricing.models.response import expected_units
 from pricing.policy.guardrails import GuardrailPolicy
 from pricing.policy.ladder import build_ladder
 from pricing.serving.catalog import Catalog, Entry, UnknownItemError
 from pricing.serving.confidence import decision_confidence
 from pricing.serving.explain import explain
 from pricing.serving.features import FeatureSource, Row, freshness_problem, number
-from pricing.serving.prepared import Prepared
-from pricing.serving.requests import Item
+from pricing.serving.http_requests import Item
+from pricing.serving.prepared import AnswerPrices, Prepared
 
 AMPLE_COVER = 3.0  # untracked stock is treated as this many horizons of demand
 
@@ -119,17 +119,10 @@ class Engine:
 
     def _choose(self, batch: list[Prepared], when: pd.Timestamp) -> None:
         """The agent's prices from the ladders (one forward pass for all items; no price
-        response needed), then the few prices each answer needs evaluated: the choice, the
-        price in effect, its two ladder neighbours (the alternatives to keeping) and the
-        forecast's reference."""
+        response needed); each item then knows the few prices its answer needs evaluated."""
         decisions = decide_many([self._agent(p, when) for p in batch])
         for p, (price, probability) in zip(batch, decisions, strict=True):
-            p.price, p.probability, ladder = price, probability, p.ladder
-            at = int(np.searchsorted(ladder.prices, p.current))
-            below = ladder.prices[at - 1] if at > 0 else p.current
-            above_at = at + 1 if at < len(ladder.prices) and ladder.contains(p.current) else at
-            above = ladder.prices[above_at] if above_at < len(ladder.prices) else p.current
-            p.prices = np.array([p.price, p.current, below, above, p.ref])
+            p.decide(price, probability)
 
     def _answer(self, p: Prepared, when: pd.Timestamp) -> tuple[dict[str, Any], dict[str, Any]]:
         horizon, ladder, entry, price = self.config.horizon, p.ladder, p.entry, p.price
@@ -144,7 +137,7 @@ class Engine:
             "confidence": _round(
                 decision_confidence(
                     p,
-                    [self._margin(x, entry) for x in p.prices],
+                    AnswerPrices(*(self._margin(x, entry) for x in p.answer)),
                     self.config.horizon,
                     self._inventory(p),
                 ),

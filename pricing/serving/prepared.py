@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from pricing.models.response import DemandContext
+from pricing.models.demand_at_price import DemandContext
 from pricing.policy.guardrails import GuardrailConfig
 from pricing.policy.ladder import Ladder
 from pricing.serving.catalog import Entry
 from pricing.serving.features import Row, number
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,21 @@ class TabulatedResponse:
         return np.exp(np.interp(np.log(np.asarray(prices, float)), x, y))
 
 
+class AnswerPrices(NamedTuple, Generic[T]):
+    """One value (a price, a margin, member log units...) for each price a decision's answer is
+    evaluated at, in the order they are evaluated: the reference last, as responses are
+    measured against it."""
+
+    chosen: T
+    current: T  # the price in effect
+    below: T  # its ladder neighbours: the alternatives to keeping it
+    above: T
+    ref: T  # the forecast's reference price
+
+
+_UNDECIDED = AnswerPrices(math.nan, math.nan, math.nan, math.nan, math.nan)
+
+
 @dataclass
 class Prepared:
     """One item on its way to a price: inputs, its ladder and its evaluated response."""
@@ -44,8 +62,27 @@ class Prepared:
     inventory: float
     prices: np.ndarray  # the prices to evaluate; the reference price last
     members: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    price: float = math.nan  # the decision
+    answer: AnswerPrices[float] = _UNDECIDED  # set by ``decide``
     probability: float = math.nan  # the agent's probability of the action that set it
+
+    def decide(self, price: float, probability: float) -> None:
+        """Record the agent's choice and the prices its answer needs evaluated."""
+        ladder, current = self.ladder.prices, self.current
+        at = int(np.searchsorted(ladder, current))
+        below = float(ladder[at - 1]) if at > 0 else current
+        above_at = at + 1 if at < len(ladder) and self.ladder.contains(current) else at
+        above = float(ladder[above_at]) if above_at < len(ladder) else current
+        self.answer = AnswerPrices(price, current, below, above, self.ref)
+        self.prices, self.probability = np.array(self.answer), probability
+
+    @property
+    def price(self) -> float:
+        """The decision."""
+        return self.answer.chosen
+
+    def answer_members(self) -> AnswerPrices[np.ndarray]:
+        """Each answer price's member log units (once ``decide``'s prices are evaluated)."""
+        return AnswerPrices(*self.members.T)
 
     @property
     def ref(self) -> float:

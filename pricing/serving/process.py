@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from pricing.serving.bento import REPO_ROOT
 from pricing.settings import Settings
 
 NATIVE_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -68,7 +67,7 @@ def running_service(
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+            command, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -81,11 +80,8 @@ def running_service(
 
 def service_environment(settings: Settings) -> dict[str, str]:
     """The environment a ``bentoml serve`` process needs to serve this home as configured."""
-    env = dict(os.environ)
-    env |= {"PRICING_HOME": str(settings.home_dir), "BENTOML_HOME": str(settings.bentoml_home)}
-    env |= {"PRICING_ONLINE_STORE": settings.online_store, "PRICING_REDIS_URL": settings.redis_url}
-    env.setdefault("BENTOML_DO_NOT_TRACK", "true")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env = dict(os.environ) | settings.as_environment()
+    env["BENTOML_HOME"] = str(settings.bentoml_home)  # bentoml's own CLI reads its store here
     for name in NATIVE_THREADS:  # one worker per core: native pools only spin against it
         env.setdefault(name, "1")
     return env

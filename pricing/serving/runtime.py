@@ -21,7 +21,7 @@ from pricing.serving.catalog import Catalog
 from pricing.serving.decision_log import DecisionLog
 from pricing.serving.engine import Engine, EngineConfig
 from pricing.serving.features import FeastFeatureSource, FeatureSource, max_feature_age
-from pricing.serving.requests import Item
+from pricing.serving.http_requests import Item
 from pricing.settings import Settings
 
 SERVED_KINDS = ("elasticity", "agent")
@@ -55,7 +55,7 @@ class Runtime:
         source: FeatureSource | None = None,
     ) -> None:
         data = HomeData(settings.data_dir)
-        grain = data.grain or "daily"
+        grain = data.require_grain()
         response = PriceResponseModel.load(models["elasticity"].path)
         agent = NumpyPolicy.load(models["agent"].path)
         self.guardrails = load_guardrails(settings.guardrails)
@@ -107,7 +107,7 @@ class Runtime:
                 "reward": self.config.reward,
                 "selling_horizon": self.config.horizon,
                 "max_feature_age": str(self.config.max_age),
-                "online_store": self.settings.online_store,
+                "online_store": self.settings.online_store.type,
             },
             "guardrails": self.guardrails.model_dump(mode="json"),
         }

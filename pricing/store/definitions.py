@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast import Entity, FeatureService, FeatureView, Field, ValueType
 from feast.types import Float64, String
 
 from pricing.data.grain import ttl_periods
@@ -90,20 +90,13 @@ class Definitions:
 
 
 def _source(settings: Settings, view: str) -> Any:
-    path = str(settings.features_dir / f"{view}.parquet")
     common = {
         "name": f"{view}_source",
         "timestamp_field": "event_timestamp",
         "created_timestamp_column": "created_timestamp",
         "description": f"Batch aggregates for {view}, stamped at the end of each period.",
     }
-    if settings.offline_store == "spark":
-        from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import (
-            SparkSource,
-        )
-
-        return SparkSource(path=path, file_format="parquet", **common)
-    return FileSource(path=path, **common)
+    return settings.offline_store.batch_source(settings.features_dir / f"{view}.parquet", **common)
 
 
 def build_definitions(settings: Settings, grain: str, with_models: bool = False) -> Definitions:

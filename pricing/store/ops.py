@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from dataclasses import dataclass
 
 import pandas as pd
 
 from pricing.clock import resolve_as_of
 from pricing.data.home import HomeData, NoDataError
+from pricing.environment import library_prints_logged
 from pricing.settings import Settings
 from pricing.store.config import open_store
 from pricing.store.definitions import (
@@ -65,8 +64,7 @@ def materialize(settings: Settings, full: bool = False) -> Materialization:
         if start.tzinfo is None:
             start = start.replace(tzinfo=end.tzinfo)
         if start < end:
-            # Feast prints its progress; keep stdout for our output (the --json contract).
-            with contextlib.redirect_stdout(sys.stderr):
+            with library_prints_logged(settings):  # Feast prints its progress
                 store.materialize(start_date=start, end_date=end, feature_views=[view.name])
             done.append(view.name)
     return Materialization(pd.Timestamp(end), done)
@@ -95,3 +93,11 @@ def online_features(
         chosen = store.get_feature_service(BASE_SERVICE)
     result = store.get_online_features(features=chosen, entity_rows=rows)
     return pd.DataFrame(result.to_dict())
+
+
+def apply_and_snapshot(settings: Settings) -> str:
+    """Register the current definitions, then take a training snapshot of the base features."""
+    from pricing.store.snapshots import create_snapshot
+
+    apply(settings)
+    return create_snapshot(settings).snapshot

@@ -4,6 +4,10 @@ An entity row is a period's START (the moment a price is set for it), so the joi
 aggregates stamped at or before that moment. The label columns (units_sold, price, promo,
 stockout) ride along. Rows are sorted deterministically and content-hashed; the id derives
 from the hash, so the same features always give the same snapshot.
+
+``training_frame`` computes the same rows in memory from the canonical tables (features by
+the feature engine, the join as Feast's offline store does it), persisting nothing: for
+evaluations that must not touch the home's feature files or Feast registry.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ import pandas as pd
 import pyarrow as pa
 from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
 from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
+from feast.saved_dataset import SavedDataset
 
 from pricing.clock import resolve_as_of
+from pricing.data.grain import ttl_periods
 from pricing.data.home import HomeData, write_parquet_atomic
 from pricing.data.schemas import KEY
 from pricing.features.calendar import calendar_features
+from pricing.features.engine import get_engine
 from pricing.settings import Settings
 from pricing.store.config import open_store
-from pricing.store.definitions import BASE_SERVICE
+from pricing.store.definitions import BASE_SERVICE, FEATURES, TTL_PERIODS
 
 LABELS = ["units_sold", "price", "promo", "stockout"]
 
@@ -31,7 +38,7 @@ LABELS = ["units_sold", "price", "promo", "stockout"]
 class FrameRetrievalJob(RetrievalJob):
     """A retrieval job over an already computed (sorted) frame, so Feast persists exactly it."""
 
-    def __init__(self, frame: pd.DataFrame, metadata: RetrievalMetadata) -> None:
+    def __init__(self, frame: pd.DataFrame, metadata: RetrievalMetadata | None) -> None:
         self._frame = frame
         self._metadata = metadata
 
@@ -44,7 +51,7 @@ class FrameRetrievalJob(RetrievalJob):
         return []
 
     @property
-    def metadata(self) -> RetrievalMetadata:
+    def metadata(self) -> RetrievalMetadata | None:
         return self._metadata
 
     def _to_df_internal(self, timeout: int | None = None) -> pd.DataFrame:
@@ -86,18 +93,10 @@ def content_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def create_snapshot(settings: Settings) -> SnapshotInfo:
-    """Historical features over the base service -> sorted, hashed, saved dataset."""
-    home = HomeData(settings.data_dir)
-    as_of = resolve_as_of(settings, home)
-    store = open_store(settings)
-    service = store.get_feature_service(BASE_SERVICE)
-    job = store.get_historical_features(
-        entity_df=entity_rows(home.read("sales"), as_of), features=service
-    )
-    frame = job.to_df()
-    calendar = calendar_features(frame["event_timestamp"], home.grain or "daily")
-    frame = pd.concat([frame, calendar], axis=1)
+def snapshot_rows(joined: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """Joined features + labels -> a snapshot's rows: calendar added, keys and labels first,
+    features sorted by name, rows in a deterministic order, timestamps in microseconds UTC."""
+    frame = pd.concat([joined, calendar_features(joined["event_timestamp"], grain)], axis=1)
     frame = frame.sort_values([*KEY, "event_timestamp"], kind="stable").reset_index(drop=True)
     frame = frame[
         [
@@ -110,6 +109,53 @@ def create_snapshot(settings: Settings) -> SnapshotInfo:
     frame["event_timestamp"] = pd.to_datetime(frame["event_timestamp"], utc=True).astype(
         "datetime64[us, UTC]"
     )
+    return frame
+
+
+def point_in_time_join(
+    entities: pd.DataFrame, tables: dict[str, pd.DataFrame], grain: str
+) -> pd.DataFrame:
+    """The base service's features joined onto ``entities`` in memory, as Feast's offline
+    store joins them: per view, the latest row stamped at or before the entity row and no
+    older than the view's ttl (ties broken by the later ``created_timestamp``), else NaN."""
+    frame = entities.sort_values("event_timestamp", kind="stable").reset_index(drop=True)
+    for view, features in FEATURES.items():
+        stamps = ["event_timestamp", "created_timestamp"]
+        rows = tables[view][[*KEY, *stamps, *features]].sort_values(stamps, kind="stable")
+        frame = pd.merge_asof(
+            frame,
+            rows.drop(columns="created_timestamp"),
+            on="event_timestamp",
+            by=KEY,
+            tolerance=ttl_periods(grain, TTL_PERIODS[view]),
+            direction="backward",
+        )
+    return frame
+
+
+def training_frame(settings: Settings) -> pd.DataFrame:
+    """The rows ``create_snapshot`` would save for the home now, computed in memory from its
+    canonical tables: neither feature files, Feast objects nor a saved dataset are written."""
+    home = HomeData(settings.data_dir)
+    grain = home.require_grain()
+    tables = home.read_all()
+    features = get_engine("pandas").build(tables, grain)
+    entities = entity_rows(tables["sales"], resolve_as_of(settings, home))
+    frame = snapshot_rows(point_in_time_join(entities, features, grain), grain)
+    return frame.astype(dict.fromkeys(KEY, object))  # the keys' dtype a stored snapshot reads back
+
+
+def create_snapshot(settings: Settings) -> SnapshotInfo:
+    """Historical features over the base service -> sorted, hashed, saved dataset."""
+    home = HomeData(settings.data_dir)
+    grain = home.require_grain()
+    as_of = resolve_as_of(settings, home)
+    store = open_store(settings)
+    service = store.get_feature_service(BASE_SERVICE)
+    job = store.get_historical_features(
+        entity_df=entity_rows(home.read("sales"), as_of), features=service
+    )
+    frame = snapshot_rows(job.to_df(), grain)
     digest = content_hash(frame)
     name = f"snap_{digest[:12]}"
     path = settings.snapshots_dir / f"{name}.parquet"
@@ -117,7 +163,7 @@ def create_snapshot(settings: Settings) -> SnapshotInfo:
         "hash": digest,
         "rows": str(len(frame)),
         "as_of": as_of.isoformat(),
-        "grain": home.grain or "",
+        "grain": grain,
         "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
     }
     store.create_saved_dataset(
@@ -148,7 +194,7 @@ def show_snapshot(settings: Settings, snapshot: str) -> dict[str, Any]:
         "feature_service": ds.feature_service_name,
         "features": list(ds.features),
         "join_keys": list(ds.join_keys),
-        "path": ds.storage.file_options.uri,
+        "path": stored_at(ds),
         "min_event_timestamp": str(ds.min_event_timestamp),
         "max_event_timestamp": str(ds.max_event_timestamp),
         **dict(ds.tags),
@@ -159,6 +205,14 @@ class SnapshotIntegrityError(RuntimeError):
     """A snapshot's stored rows no longer match the hash recorded when it was created."""
 
 
+def stored_at(dataset: SavedDataset) -> str:
+    """The file a snapshot's rows are stored in (``create_snapshot`` always saves a file)."""
+    storage = dataset.storage
+    if not isinstance(storage, SavedDatasetFileStorage):
+        raise SnapshotIntegrityError(f"snapshot {dataset.name}: not stored as a file")
+    return storage.file_options.uri
+
+
 def load_snapshot(settings: Settings, snapshot: str, verify: bool = True) -> pd.DataFrame:
     """The snapshot's rows (labels included) from the saved dataset's storage, hash-checked.
 
@@ -166,7 +220,7 @@ def load_snapshot(settings: Settings, snapshot: str, verify: bool = True) -> pd.
     the stored file is read directly.
     """
     dataset = open_store(settings).get_saved_dataset(snapshot)
-    frame = pd.read_parquet(dataset.storage.file_options.uri)
+    frame = pd.read_parquet(stored_at(dataset))
     if verify and content_hash(frame) != dataset.tags.get("hash"):
         raise SnapshotIntegrityError(
             f"snapshot {snapshot}: stored rows do not match the recorded hash; recreate it"

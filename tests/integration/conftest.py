@@ -10,9 +10,9 @@ import pytest
 
 from pricing.data.synthetic import generate_into_home
 from pricing.features.build import build_features
+from pricing.pipeline import train_all
 from pricing.settings import Settings, get_settings
 from pricing.store import ops
-from pricing.training import train_all
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Promotion: a worse challenger stays out, --force overrides, rollback restores prod."""
+"""Promotion: a worse challenger stays out, --force overrides, rollback restores prod; the
+evaluate step scores the challenger exactly as promotion does."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pricing.models.agent import N_ACTIONS, OBS_SIZE
 from pricing.models.agent_export import NumpyPolicy
 from pricing.promotion import (
     PromotionError,
-    Thresholds,
     challenger_set,
     decisions,
+    evaluate_challenger,
     prod_set,
     promote,
     rollback,
@@ -26,12 +27,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture
 def home(trained_home, tmp_path, monkeypatch) -> Settings:
-    """A private copy of the trained home (promotion writes its aliases)."""
+    """A private copy of the trained home (promotion writes its aliases), scored on 3
+    scenarios with a 0.5-point policy tolerance."""
     source, bentoml_home = trained_home
     shutil.copytree(source, tmp_path / "home")
     shutil.copytree(bentoml_home, tmp_path / "bentoml")
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml"))
-    return Settings(home=tmp_path / "home")
+    return Settings(home=tmp_path / "home", promote_scenarios=3, promote_policy_points=0.5)
 
 
 def save_agent(settings: Settings, policy: NumpyPolicy, tmp_path) -> str:
@@ -50,21 +52,27 @@ def always(action: int) -> NumpyPolicy:
 
 
 def test_worse_challenger_is_not_promoted_force_and_rollback(home, tmp_path):
-    first = promote(home, scenarios=3)
-    assert first["promoted"] and first["reasons"] == ["no prod yet"]
-    champion = prod_set(home)
-    assert champion == challenger_set(home)
-    assert resolve_model(home, "agent").tag == champion["agent"]
-    assert first["scores"]["challenger"]["forecast_wape"] > 0
+    trained = prod_set(home)  # `pricing train` promoted the first set it trained (no prod yet)
+    assert trained == challenger_set(home)
+    assert [d["reasons"] for d in decisions(home)] == [["no prod yet"]]
+    assert resolve_model(home, "agent").tag == trained["agent"]
 
     # On these scarce-stock scenarios always raising beats the tiny quick-trained agent ...
     better = save_agent(home, always(-1), tmp_path / "up")
-    assert promote(home, scenarios=3)["promoted"]
+    raised = promote(home)
+    assert raised["promoted"] and raised["reasons"] == [
+        "at least as good as prod on policy and forecast"
+    ]
+    assert raised["thresholds"] == {
+        "policy_points": 0.5,
+        "forecast_ratio": home.promote_forecast_ratio,
+    }
+    assert evaluate_challenger(home) == raised["scores"]["challenger"]  # the same evaluation
     champion = prod_set(home)
     assert champion["agent"] == better
     # ... and always cutting is far worse than always raising.
     bad = save_agent(home, always(0), tmp_path / "down")
-    decision = promote(home, limits=Thresholds(policy_points=0.5), scenarios=3)
+    decision = promote(home)
     assert not decision["promoted"]
     assert decision["challenger"]["agent"] == bad
     assert "policy" in decision["reasons"][0]
@@ -75,7 +83,7 @@ def test_worse_challenger_is_not_promoted_force_and_rollback(home, tmp_path):
     assert prod_set(home) == champion  # untouched
     assert resolve_model(home, "agent").tag == champion["agent"]  # serving keeps prod
 
-    forced = promote(home, force=True, scenarios=3)
+    forced = promote(home, force=True)
     assert forced["promoted"] and "--force" in forced["reasons"][-1]
     assert prod_set(home)["agent"] == bad
 
@@ -85,7 +93,7 @@ def test_worse_challenger_is_not_promoted_force_and_rollback(home, tmp_path):
         True, True, False, True, "rollback",
     ]  # fmt: skip
     rollback(home)  # the one before: the first (quick-trained) set
-    assert prod_set(home) == first["prod_after"]
+    assert prod_set(home) == trained
 
 
 def test_rollback_without_history_fails(home):
@@ -94,6 +102,7 @@ def test_rollback_without_history_fails(home):
 
 
 def test_promoting_prod_again_is_a_no_op(home):
-    promote(home, scenarios=2)
-    again = promote(home, scenarios=2)
+    trained = prod_set(home)
+    again = promote(home)
     assert not again["promoted"] and "already is prod" in again["reasons"][0]
+    assert again["prod_before"] == again["prod_after"] == trained == prod_set(home)

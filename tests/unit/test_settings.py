@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from pricing.settings import Settings, get_settings
+from pricing.store.backends import RedisOnlineStore, SparkOfflineStore, SqlRegistry
 
 
 def test_env_prefix_and_home_root(monkeypatch, tmp_path):
@@ -14,16 +15,56 @@ def test_env_prefix_and_home_root(monkeypatch, tmp_path):
     get_settings.cache_clear()
     settings = get_settings()
     assert settings.home_dir == (tmp_path / "h").resolve()
-    assert settings.online_store == "redis"
+    assert settings.online_store == RedisOnlineStore(url="redis://127.0.0.1:6379/0")
     for path in (settings.data_dir, settings.features_dir, settings.feast_dir):
         assert settings.home_dir in path.parents
 
 
 def test_redis_url_translated_for_feast():
-    assert Settings(redis_url="redis://cache:6380/2").feast_redis_connection() == "cache:6380,db=2"
-    assert Settings(redis_url="redis://localhost").feast_redis_connection() == "localhost:6379,db=0"
+    def connection(url: str) -> str:
+        store = Settings(online_store="redis", redis_url=url).online_store
+        assert isinstance(store, RedisOnlineStore)
+        return store.feast_connection()
+
+    assert connection("redis://cache:6380/2") == "cache:6380,db=2"
+    assert connection("redis://localhost") == "localhost:6379,db=0"
+    assert connection("rediss://cache:6380/1") == "cache:6380,db=1,ssl=true"
     with pytest.raises(ValidationError, match="redis://host:port/db"):
         Settings(redis_url="localhost:6379")
+
+
+def test_backends_named_by_a_word_take_their_connection_setting():
+    settings = Settings(
+        online_store="redis",
+        redis_url="redis://cache:6380/2",
+        registry="sql",
+        registry_url="postgresql://feast@db:5432/registry",
+        offline_store="spark",
+        spark_master="spark://head:7077",
+    )
+    assert settings.online_store == RedisOnlineStore(url="redis://cache:6380/2")
+    assert settings.registry == SqlRegistry(url="postgresql://feast@db:5432/registry")
+    assert settings.offline_store == SparkOfflineStore(master="spark://head:7077")
+
+
+def test_a_backend_as_json_and_unknown_options_refused():
+    settings = Settings(online_store='{"type": "redis", "url": "redis://other:6379/3"}')
+    assert settings.online_store == RedisOnlineStore(url="redis://other:6379/3")
+    with pytest.raises(ValidationError, match="extra"):
+        Settings(online_store='{"type": "sqlite", "path": "/tmp/x.db"}')
+
+
+def test_as_environment_gives_a_child_process_the_same_settings(monkeypatch, tmp_path):
+    settings = Settings(
+        home=tmp_path / "h", online_store="redis", redis_url="redis://c:1/2", reward="profit"
+    )
+    for key, value in settings.as_environment().items():
+        monkeypatch.setenv(key, value)
+    child = Settings()
+    assert child.online_store == settings.online_store
+    assert child.home_dir == settings.home_dir
+    assert child.bentoml_home == settings.bentoml_home
+    assert child.reward == "profit"
 
 
 def test_as_of_accepts_latest_now_or_timestamp():
@@ -47,11 +88,11 @@ def test_two_homes_get_two_feast_projects(tmp_path):
     assert a.feast_project.replace("_", "").isalnum()
 
 
-def test_exported_bentoml_home_does_not_leak_into_a_sibling_home(monkeypatch, tmp_path):
+def test_model_store_defaults_to_the_home_and_honours_bentoml_home(monkeypatch, tmp_path):
     monkeypatch.delenv("BENTOML_HOME")
     first = Settings(home=tmp_path / "a")
-    first.export_environment()
-    sibling = Settings(home=tmp_path / "a-oj")
+    assert first.bentoml_home == (tmp_path / "a").resolve() / "bentoml"
+    sibling = first.for_home(tmp_path / "a-oj")  # the demo's sibling home: its own store
     assert sibling.bentoml_home == (tmp_path / "a-oj").resolve() / "bentoml"
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "mine"))  # set by the user: it wins
-    assert sibling.bentoml_home == tmp_path / "mine"
+    assert Settings(home=tmp_path / "a").bentoml_home == tmp_path / "mine"

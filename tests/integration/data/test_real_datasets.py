@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pricing.cli import app
-from pricing.data.adapters import OJ_BRANDS, default_datasets_dir, load_oj, load_retail_price
+from pricing.data.adapters import OJ_BRANDS, shipped_datasets_dir, load_oj, load_retail_price
 from pricing.data.grain import infer_grain
 from pricing.data.home import HomeData
 from pricing.data.ingest import store_batch
@@ -26,7 +26,7 @@ SERIES = ["product_id", "location_id"]
 @pytest.fixture(scope="module")
 def oj_home(tmp_path_factory: pytest.TempPathFactory) -> HomeData:
     home = HomeData(tmp_path_factory.mktemp("oj_home") / "data")
-    summary = store_batch(home, load_oj(default_datasets_dir()), source="dataset:oj")
+    summary = store_batch(home, load_oj(shipped_datasets_dir()), source="dataset:oj")
     assert summary.rows == OJ_ROWS
     return home
 
@@ -107,7 +107,7 @@ def test_oj_demand_slopes_down(oj_sales: pd.DataFrame) -> None:
 
 
 def test_retail_price_is_monthly_with_52_products(tmp_path: Path) -> None:
-    batch = load_retail_price(default_datasets_dir())
+    batch = load_retail_price(shipped_datasets_dir())
     assert batch.freq == "monthly"
     sales = batch.sales
     assert sales["product_id"].nunique() == 52

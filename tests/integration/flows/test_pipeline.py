@@ -6,11 +6,10 @@ import pandas as pd
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from flows import pipeline
 from pricing.data.synthetic import generate_into_home
-from pricing.promotion import prod_set
-from pricing.registry import list_models
+from pricing.registry import list_models, prod_set
 from pricing.settings import get_settings
+from pricing_flows import pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -81,8 +80,8 @@ def test_only_io_failures_are_retried():
     from prefect.states import Failed
     from redis.exceptions import ConnectionError as RedisDown
 
-    from flows.pipeline import _transient
     from pricing.data.validation import ValidationError
+    from pricing_flows.pipeline import _transient
 
     assert _transient(None, None, Failed(data=ConnectionResetError("peer went away")))
     assert _transient(None, None, Failed(data=RedisDown("redis down")))

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from pricing.data.synthetic import generate_into_home
-from pricing.serving.bento import REPO_ROOT
 from pricing.serving.process import free_port, stop_process
 from pricing.settings import Settings
 
@@ -55,7 +54,7 @@ def test_served_deployment_runs_on_a_real_prefect_server(tmp_path):
         wait_for(lambda: httpx.get(f"{api}/health").is_success or None, 180, "server", logs)
         served = subprocess.Popen(
             [sys.executable, "-m", "pricing.cli.main", "flows", "serve"],
-            cwd=REPO_ROOT, env=env, stdout=serve_log.open("wb"), stderr=subprocess.STDOUT,
+            cwd=tmp_path, env=env, stdout=serve_log.open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         logs = lambda: serve_log.read_text()[-3000:]  # noqa: E731
@@ -72,6 +71,7 @@ def test_served_deployment_runs_on_a_real_prefect_server(tmp_path):
             logs,
         )  # fmt: skip  (serve registers deployments one by one)
         assert hourly["schedules"], "materialize is scheduled"
+        assert deployment["parameters"] == {"home": str(settings.home_dir)}  # runs name the home
         run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}).json()
 
         def finished() -> str | None:

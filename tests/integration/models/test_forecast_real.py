@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pricing.data.adapters import default_datasets_dir, load_oj
+from pricing.data.adapters import load_oj, shipped_datasets_dir
 from pricing.data.home import HomeData
 from pricing.data.ingest import store_batch
 from pricing.models.backtest import ALL_MODELS, run_backtest
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_oj_backtest_scores_every_model(tmp_path_factory: pytest.TempPathFactory) -> None:
     home = HomeData(tmp_path_factory.mktemp("oj_forecast") / "data")
-    store_batch(home, load_oj(default_datasets_dir()), source="dataset:oj")
+    store_batch(home, load_oj(shipped_datasets_dir()), source="dataset:oj")
     sales, competitors = home.read("sales"), home.read("competitor_prices")
     keys = sales[SERIES_KEY].drop_duplicates().sort_values(SERIES_KEY).iloc[::7].head(120)
     sales, competitors = sales.merge(keys), competitors.merge(keys)

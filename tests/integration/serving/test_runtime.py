@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pricing.serving.decision_log import read_decisions
-from pricing.serving.requests import Item
+from pricing.serving.http_requests import Item
 from pricing.serving.runtime import Runtime, registry_models
 from pricing.store import ops
+from pricing.store.backends import RedisOnlineStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,7 +27,7 @@ def test_redis_and_sqlite_online_stores_give_the_same_prices(served, redis_url):
     finally:
         sqlite.close()
     assert all(not a["fallback"] for a in expected)
-    redis = served.model_copy(update={"online_store": "redis", "redis_url": redis_url})
+    redis = served.model_copy(update={"online_store": RedisOnlineStore(url=redis_url)})
     ops.apply(redis)
     ops.materialize(redis, full=True)
     runtime = Runtime(redis, registry_models(redis))

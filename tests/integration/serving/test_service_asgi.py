@@ -21,8 +21,8 @@ def client(trained_home):
         patch.setenv("PRICING_HOME", str(home))
         patch.setenv("BENTOML_HOME", str(bentoml_home))
         get_settings.cache_clear()
-        sys.modules.pop("bentos.service", None)  # the module pins models at import
-        service = importlib.import_module("bentos.service")
+        sys.modules.pop("pricing_bentos.service", None)  # the module pins models at import
+        service = importlib.import_module("pricing_bentos.service")
         with TestClient(service.Pricing.to_asgi()) as test_client:
             yield test_client
     get_settings.cache_clear()

@@ -18,9 +18,12 @@ def test_generate_writes_tables_seed_format_and_truth(tmp_path):
     assert (files.summary.products, files.summary.rows, files.summary.freq) == (3, 90, "daily")
     truth = load_truth(settings)
     assert [p.product_id for p in truth] == ["P0001", "P0002", "P0003"]
-    units = true_expected_units(truth[0], price=truth[0].ref_price,
-                                competitor_price=truth[0].competitor_ref_price,
-                                when=HomeData(settings.data_dir).read("sales")["date"].iloc[0])
+    units = true_expected_units(
+        truth[0],
+        price=truth[0].ref_price,
+        competitor_price=truth[0].competitor_ref_price,
+        when=HomeData(settings.data_dir).read("sales")["date"].iloc[0],
+    )
     assert float(units) > 0
     with pytest.raises(HomeNotEmptyError, match="--overwrite"):
         generate_into_home(settings, products=3, days=30, seed=5)

@@ -32,9 +32,9 @@ def test_middle_action_keeps_the_price_when_allowed():
     env = PricingEnv({"seed": 8})
     env.reset()
     state = env.state
+    assert state.ladder.contains(state.price_in_effect)  # the opening price is allowed
     keep = action_price(state, N_ACTIONS // 2, env.scenario.guardrails.max_change)
-    if state.ladder.contains(state.price_in_effect):
-        assert keep == state.price_in_effect
+    assert keep == state.price_in_effect
 
 
 def test_same_seed_same_episodes():
@@ -55,7 +55,7 @@ def test_higher_competitor_price_never_lowers_the_agents_price():
     from pricing.market.scenario_gen import make_scenarios
     from pricing.models.agent import AgentPolicy
     from pricing.models.agent_export import NumpyPolicy
-    from pricing.policy.baselines import true_demand_source
+    from pricing.policy.baseline_policies import true_demand_source
 
     rng = np.random.default_rng(1)
     weights = NumpyPolicy(

@@ -14,9 +14,9 @@ from pricing.features.calendar import calendar_features
 from pricing.features.engine import PandasEngine
 from pricing.market.generate import generate_market
 from pricing.market.params import ProductParams
+from pricing.models.demand_at_price import DemandContext, expected_units
 from pricing.models.elasticity import PriceResponseModel
 from pricing.models.elasticity_eval import evaluate_elasticity
-from pricing.models.response import DemandContext, expected_units
 
 LABELS = ["units_sold", "price", "promo", "stockout"]
 
@@ -35,7 +35,8 @@ def snapshot_frame(products: int, days: int, seed: int) -> tuple[pd.DataFrame, l
         rows = rows.merge(
             view.drop(columns="created_timestamp"), on=[*KEY, "event_timestamp"], how="left"
         )
-    return pd.concat([rows, calendar_features(rows["event_timestamp"])], axis=1), market.params
+    calendar = calendar_features(rows["event_timestamp"], "daily")
+    return pd.concat([rows, calendar], axis=1), market.params
 
 
 @pytest.fixture(scope="module")

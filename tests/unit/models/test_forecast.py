@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pricing.market.generate import generate_market
 from pricing.models.backtest import (
     ALL_MODELS,
     backtest_forecasts,
@@ -18,18 +17,12 @@ from pricing.models.backtest import (
     seasonal_scale,
     wape,
 )
-from pricing.models.baselines import BASELINES, naive, price_regression, seasonal_naive
-from pricing.models.demand import DemandForecaster, pinball_loss, series_table
-from pricing.models.series import build_panel, training_windows
+from pricing.models.demand import DemandForecaster, pinball_loss, series_table, training_windows
+from pricing.models.forecast_baselines import BASELINES, naive, price_regression, seasonal_naive
+from pricing.models.series import build_panel
 
 HORIZON = 7
 COLUMNS = ["product_id", "location_id", "date", "q10", "q50", "q90"]
-
-
-@pytest.fixture(scope="module")
-def market() -> tuple[pd.DataFrame, pd.DataFrame]:
-    batch = generate_market(4, 120, seed=3).batch
-    return batch.sales, batch.competitor_prices
 
 
 def _split(sales: pd.DataFrame, origin: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -38,13 +31,6 @@ def _split(sales: pd.DataFrame, origin: pd.Timestamp) -> tuple[pd.DataFrame, pd.
     return sales[sales["date"] < origin], future[
         ["product_id", "location_id", "date", "price", "promo"]
     ]
-
-
-@pytest.fixture(scope="module")
-def fitted(market: tuple[pd.DataFrame, pd.DataFrame]) -> DemandForecaster:
-    sales, competitors = market
-    history, _ = _split(sales, sales["date"].max() - pd.Timedelta(days=13))
-    return DemandForecaster().fit(history, competitors, "daily", quick=True, seed=0)
 
 
 def _constant_sales(values: np.ndarray, start: str = "2024-01-01") -> pd.DataFrame:
@@ -65,11 +51,11 @@ def _constant_sales(values: np.ndarray, start: str = "2024-01-01") -> pd.DataFra
 
 
 def test_predict_returns_ordered_quantiles_for_the_planned_periods(
-    fitted: DemandForecaster, market: tuple[pd.DataFrame, pd.DataFrame]
+    forecaster: DemandForecaster, forecast_market: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    sales, competitors = market
+    sales, competitors = forecast_market
     history, future = _split(sales, sales["date"].max() - pd.Timedelta(days=13))
-    out = fitted.predict(history, competitors, future)
+    out = forecaster.predict(history, competitors, future)
     assert list(out.columns) == COLUMNS
     assert len(out) == 4 * HORIZON
     assert set(out["date"]) == set(future["date"])
@@ -79,24 +65,24 @@ def test_predict_returns_ordered_quantiles_for_the_planned_periods(
 
 
 def test_forecast_responds_to_the_planned_price(
-    fitted: DemandForecaster, market: tuple[pd.DataFrame, pd.DataFrame]
+    forecaster: DemandForecaster, forecast_market: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    sales, competitors = market
+    sales, competitors = forecast_market
     history, future = _split(sales, sales["date"].max() - pd.Timedelta(days=13))
-    cheap = fitted.predict(history, competitors, future.assign(price=future["price"] * 0.7))
-    dear = fitted.predict(history, competitors, future.assign(price=future["price"] * 1.3))
+    cheap = forecaster.predict(history, competitors, future.assign(price=future["price"] * 0.7))
+    dear = forecaster.predict(history, competitors, future.assign(price=future["price"] * 1.3))
     assert not np.allclose(cheap["q50"], dear["q50"])
 
 
 def test_save_load_round_trip_gives_equal_predictions(
-    fitted: DemandForecaster, market: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path
+    forecaster: DemandForecaster, forecast_market: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path
 ) -> None:
-    sales, competitors = market
+    sales, competitors = forecast_market
     history, future = _split(sales, sales["date"].max() - pd.Timedelta(days=13))
-    path = fitted.save(tmp_path / "forecaster")
+    path = forecaster.save(tmp_path / "forecaster")
     assert (path / "model.keras").exists() and (path / "forecaster.json").exists()
     loaded = DemandForecaster.load(path)
-    before = fitted.predict(history, competitors, future)
+    before = forecaster.predict(history, competitors, future)
     after = loaded.predict(history, competitors, future)
     pd.testing.assert_frame_equal(before, after)
 
@@ -193,16 +179,16 @@ def test_metrics_on_a_hand_computed_example() -> None:
 
 
 def test_no_model_sees_data_after_the_origin(
-    fitted: DemandForecaster, market: tuple[pd.DataFrame, pd.DataFrame]
+    forecaster: DemandForecaster, forecast_market: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    sales, competitors = market
+    sales, competitors = forecast_market
     origin = sales["date"].max() - pd.Timedelta(days=13)
     after = sales["date"] >= origin
     inflated = sales.assign(units_sold=sales["units_sold"].where(~after, sales["units_sold"] * 1e4))
     _, future = _split(sales, origin)
     # The forecaster is handed the whole table and must cut it at the planned periods.
-    ours = fitted.predict(sales, competitors, future)
-    pd.testing.assert_frame_equal(fitted.predict(inflated, competitors, future), ours)
+    ours = forecaster.predict(sales, competitors, future)
+    pd.testing.assert_frame_equal(forecaster.predict(inflated, competitors, future), ours)
     assert ours["q90"].max() < 1e3
 
     panel, huge = (build_panel(frame, competitors, "daily") for frame in (sales, inflated))
@@ -215,8 +201,10 @@ def test_no_model_sees_data_after_the_origin(
         np.testing.assert_allclose(base.forecasts[name][:, 0], other.forecasts[name][:, 0])
 
 
-def test_run_backtest_reports_every_model(market: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    sales, competitors = market
+def test_run_backtest_reports_every_model(
+    forecast_market: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    sales, competitors = forecast_market
     # The LSTM's part is covered above (and by the integration test on real data).
     names = [name for name in ALL_MODELS if name != "lstm"]
     result = run_backtest(sales, competitors, "daily", horizon=7, holdout=14, models=names)
@@ -229,5 +217,14 @@ def test_run_backtest_reports_every_model(market: tuple[pd.DataFrame, pd.DataFra
     )
     for scores in result["models"].values():
         assert np.isfinite(scores["wape"]) and np.isfinite(scores["mase"])
+    # Naive by hand: the last usable value before each origin, scored over the usable periods.
+    panel = build_panel(sales, competitors, "daily")
+    errors = total = 0.0
+    for cut in origins(len(panel.dates), 7, 14):
+        for units, usable in zip(panel.units, panel.usable, strict=True):
+            last = units[:cut][usable[:cut]][-1]
+            ahead = units[cut : cut + 7][usable[cut : cut + 7]]
+            errors, total = errors + np.abs(ahead - last).sum(), total + ahead.sum()
+    assert result["models"]["naive"]["wape"] == pytest.approx(errors / total)
     with pytest.raises(ValueError, match="unknown models"):
         run_backtest(sales, competitors, "daily", models=["prophet"])

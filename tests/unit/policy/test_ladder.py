@@ -6,12 +6,11 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
-from pricing.policy.ladder import build_ladder, price_grid
-from pricing.policy.ladder_bounds import ladder_bounds
+from pricing.policy.ladder import build_ladder, ladder_bounds, price_grid
 
 LIMITS = ProductLimits(unit_cost=2.5, observed_min=4.0, observed_max=5.5)
 
@@ -69,15 +68,16 @@ def test_hard_rules_always_hold(inputs: tuple) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(ladder_inputs())
-def test_the_price_in_effect_can_always_be_kept_when_allowed(inputs: tuple) -> None:
-    limits, config, current, competitor = inputs
-    if current is None:
-        return
-    ladder = build_ladder(limits, config, current, competitor)
-    lo, hi = ladder.prices[0], ladder.prices[-1]
-    if lo <= round(current, 2) <= hi:
-        assert ladder.contains(round(current, 2))
+@given(ladder_inputs(), st.floats(0.0, 1.0), st.floats(0.5, 2.0))
+def test_the_price_in_effect_can_always_be_kept_when_allowed(
+    inputs: tuple, where: float, relative_competitor: float
+) -> None:
+    limits, config, _, _ = inputs
+    grid = price_grid(limits, config)  # a price in effect inside the hard range, a rival near it
+    current = grid[0] + where * (grid[-1] - grid[0])
+    ladder = build_ladder(limits, config, current, current * relative_competitor)
+    assume(ladder.prices[0] <= round(current, 2) <= ladder.prices[-1])
+    assert ladder.contains(round(current, 2))
 
 
 def test_plain_ladder_is_geometric_between_the_hard_bounds() -> None:

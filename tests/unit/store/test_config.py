@@ -29,6 +29,7 @@ def test_redis_sql_registry_and_spark_by_configuration(tmp_path):
         registry_url="postgresql://feast@db:5432/registry",
         offline_store="spark",
     )
+    assert settings.online_store.type == "redis"
     config = feature_store_config(settings)
     assert config["online_store"] == {"type": "redis", "connection_string": "10.1.2.3:6390,db=4"}
     assert config["registry"]["path"] == "postgresql+psycopg://feast@db:5432/registry"

@@ -14,8 +14,8 @@ from pricing.market.scenarios import (
     common_random_numbers,
     simulate,
 )
-from pricing.models.response import expected_units
-from pricing.policy.baselines import (
+from pricing.models.demand_at_price import expected_units
+from pricing.policy.baseline_policies import (
     CompetitorMatch,
     CostPlus,
     Myopic,

@@ -181,5 +181,3 @@ BASELINES: dict[str, Baseline] = {
     "ets": ets,
     "price_regression": price_regression,
 }
-#: Baselines that ignore prices: the LSTM's goal is measured against the best of these.
-PRICE_BLIND = ("naive", "seasonal_naive", "moving_average", "ets")

@@ -40,10 +40,3 @@ class Item(BaseModel):
 Price = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 Prices = Annotated[list[Price], Field(min_length=1, max_length=MAX_PRICES)]
 Items = Annotated[list[Item], Field(min_length=1, max_length=MAX_ITEMS)]
-
-
-class SimulateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    item: Item
-    prices: Prices

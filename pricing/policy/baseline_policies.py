@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pricing.market.scenarios import Policy, PricingState, Scenario
-from pricing.models.response import expected_units
+from pricing.models.demand_at_price import expected_units
 from pricing.policy.oracle import PolicyFactory, step_values
 
 __all__ = [

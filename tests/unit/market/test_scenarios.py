@@ -15,7 +15,7 @@ from pricing.market.scenarios import (
     common_random_numbers,
     simulate,
 )
-from pricing.policy.baselines import CompetitorMatch, CostPlus
+from pricing.policy.baseline_policies import CompetitorMatch, CostPlus
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from pricing.serving.requests import Item, Items, SimulateRequest
+from pricing.serving.http_requests import Item, Items, Prices
 
 
 @pytest.mark.parametrize(
@@ -37,8 +37,19 @@ def test_item_counts_are_bounded():
     assert len(items.validate_python([{"product_id": "P"}] * 1000)) == 1000
 
 
-def test_simulate_prices_must_be_positive_and_finite():
-    with pytest.raises(ValidationError, match=r"prices\.1"):
-        SimulateRequest.model_validate({"item": {"product_id": "P"}, "prices": [1.0, -2.0]})
-    with pytest.raises(ValidationError, match="prices"):
-        SimulateRequest.model_validate({"item": {"product_id": "P"}, "prices": []})
+@pytest.mark.parametrize("bad", [-2.0, 0.0, float("nan"), float("inf")])
+def test_simulated_prices_must_be_positive_and_finite(bad):
+    prices = TypeAdapter(Prices)
+    with pytest.raises(ValidationError) as error:
+        prices.validate_python([1.0, bad])
+    assert [e["loc"] for e in error.value.errors()] == [(1,)]  # names the bad price
+    assert prices.validate_python([1.0, 2.5]) == [1.0, 2.5]
+
+
+def test_simulated_price_counts_are_bounded():
+    prices = TypeAdapter(Prices)
+    with pytest.raises(ValidationError):
+        prices.validate_python([])
+    with pytest.raises(ValidationError):
+        prices.validate_python([1.0] * 501)
+    assert len(prices.validate_python([1.0] * 500)) == 500

@@ -1,0 +1,65 @@
+"""Build the pricing bento: this service, the ``pricing`` core and the pinned prod models.
+
+The build context is staged in a temporary folder from the installed packages (a source
+checkout or a wheel alike), so the bento never depends on where the repo lives.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+from pricing.settings import Settings
+
+SERVICE_PACKAGE = "pricing_bentos"
+#: Written into the bento by the build: the model tags it serves.
+LOCK_FILE = "served_models.json"
+
+
+def prod_tags(settings: Settings) -> dict[str, str]:
+    """The tags of the home's prod models (or the most recent) that serving needs."""
+    from pricing.serving.runtime import registry_models
+
+    return {kind: ref.tag for kind, ref in registry_models(settings).items()}
+
+
+def served_tags(settings: Settings) -> dict[str, str]:
+    """Tags to serve: those the bento pinned when it was built, else the home's prod."""
+    lock = files(SERVICE_PACKAGE) / LOCK_FILE
+    if lock.is_file():
+        return dict(json.loads(lock.read_text()))
+    return prod_tags(settings)
+
+
+def _stage(package: str, target: Path, patterns: tuple[str, ...]) -> None:
+    source = Path(str(files(package)))
+    for pattern in patterns:
+        for path in source.rglob(pattern):
+            if "__pycache__" in path.parts:
+                continue
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+
+
+def build_bento(settings: Settings) -> str:
+    """Build a versioned bento of the service with the current prod models; its tag."""
+    import bentoml
+
+    from pricing.registry import bind_bentoml
+
+    bind_bentoml(settings)
+    tags = prod_tags(settings)
+    with tempfile.TemporaryDirectory(prefix="pricing-bento-") as tmp:
+        context = Path(tmp)
+        _stage("pricing", context / "pricing", ("*.py",))
+        _stage(SERVICE_PACKAGE, context / SERVICE_PACKAGE, ("*.py", "bentofile.yaml"))
+        lock = context / SERVICE_PACKAGE / LOCK_FILE
+        lock.write_text(json.dumps(tags, indent=2, sort_keys=True) + "\n")
+        bento = bentoml.bentos.build_bentofile(
+            str(context / SERVICE_PACKAGE / "bentofile.yaml"), build_ctx=str(context)
+        )
+    return str(bento.tag)
