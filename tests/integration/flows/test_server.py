@@ -72,7 +72,13 @@ def test_served_deployment_runs_on_a_real_prefect_server(tmp_path):
         )  # fmt: skip  (serve registers deployments one by one)
         assert hourly["schedules"], "materialize is scheduled"
         assert deployment["parameters"] == {"home": str(settings.home_dir)}  # runs name the home
-        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}).json()
+        create_url = f"{api}/deployments/{deployment['id']}/create_flow_run"
+
+        def create() -> dict | None:  # a busy server (its SQLite locked) may refuse once
+            created = httpx.post(create_url, json={})
+            return created.json() if created.is_success else None
+
+        run = wait_for(create, 60, "a created flow run", logs)
 
         def finished() -> str | None:
             state = httpx.get(f"{api}/flow_runs/{run['id']}").json()["state"]["type"]
