@@ -22,11 +22,12 @@ def forecast(
 ) -> None:
     """Rolling-origin backtest of the LSTM and the baselines on the home's data."""
     from pricing.data.home import HomeData
-    from pricing.models.backtest import run_backtest
 
     cfg = settings()
     home = HomeData(cfg.data_dir)
-    grain = home.require_grain()
+    grain = home.require_grain()  # before the heavy imports: an empty home answers at once
+    from pricing.models.backtest import run_backtest
+
     with console.status("rolling-origin backtest (training at every origin)"):
         result = run_backtest(
             home.read("sales"),
@@ -55,10 +56,15 @@ def elasticity(
     The training rows (features and their point-in-time join) are built in memory from the
     canonical data: the home's feature files, Feast registry and snapshots are left as they are.
     """
+    from pricing.data.home import HomeData
+
+    cfg = settings()
+    HomeData(
+        cfg.data_dir
+    ).require_grain()  # before the heavy imports: an empty home answers at once
     from pricing.models.elasticity_eval import evaluate_elasticity, truth_frame
     from pricing.store.snapshots import training_frame
 
-    cfg = settings()
     with console.status("building the training frame (point-in-time features, in memory)"):
         frame = training_frame(cfg)
     with console.status(f"fitting the price response on {len(frame)} rows"):
