@@ -38,8 +38,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def friendly_errors(func: F) -> F:
-    """Turn the platform's expected errors into a message on stderr and a non-zero exit."""
+def user_error_code(error: Exception) -> int | None:
+    """The exit code of an expected (user) error: 2 for bad input, 1 for a missing
+    prerequisite; None for a bug, which keeps its traceback.
+
+    The error classes are imported here, when something failed, not when the command line
+    loads: their modules import pandas, and `pricing --help` must answer at once.
+    """
     from pricing.clock import ClockError
     from pricing.data.grain import GrainError
     from pricing.data.home import NoDataError
@@ -49,15 +54,23 @@ def friendly_errors(func: F) -> F:
     from pricing.data.validation import ValidationError
     from pricing.registry import ModelNotFoundError
 
+    if isinstance(error, ValidationError | GrainError | MappingError | LoadError):
+        return 2
+    missing = NoDataError | ClockError | HomeNotEmptyError | ModelNotFoundError
+    return 1 if isinstance(error, missing) else None
+
+
+def friendly_errors(func: F) -> F:
+    """Turn the platform's expected errors into a message on stderr and a non-zero exit."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except ValidationError as exc:
-            fail(str(exc), code=2)
-        except (GrainError, MappingError, LoadError) as exc:
-            fail(str(exc), code=2)
-        except (NoDataError, ClockError, HomeNotEmptyError, ModelNotFoundError) as exc:
-            fail(str(exc), code=1)
+        except Exception as error:
+            code = user_error_code(error)
+            if code is None:
+                raise
+            fail(str(error), code=code)
 
     return wrapper  # type: ignore[return-value]

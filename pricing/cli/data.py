@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
+from pricing.data.inputs import CANONICAL_INPUTS
 
 app = typer.Typer(help="Canonical data: generate, ingest, list products.", no_args_is_help=True)
 
@@ -43,7 +44,11 @@ def ingest(
     path: Annotated[str | None, typer.Argument(help="CSV/Parquet file, local or s3://.")] = None,
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="CANONICAL=COLUMN[+COLUMN]; '+' joins columns into one id."),
+        typer.Option(
+            "--map",
+            help="CANONICAL=COLUMN[+COLUMN], repeatable; '+' joins columns into one id. "
+            f"CANONICAL is one of: {', '.join(CANONICAL_INPUTS)}.",
+        ),
     ] = None,
     dataset: Annotated[
         str | None, typer.Option(help="Built-in data set: oj | retail_price.")

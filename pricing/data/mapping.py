@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from pricing.data.schemas import CANONICAL_INPUTS, SEED_COLUMNS
+from pricing.data.inputs import CANONICAL_INPUTS, SEED_COLUMNS
 
 ID_SEPARATOR = ":"
 

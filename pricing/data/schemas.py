@@ -14,33 +14,6 @@ import pandas as pd
 DEFAULT_LOCATION = "all"
 KEY = ["product_id", "location_id"]
 
-#: Canonical names accepted by ``pricing data ingest --map CANONICAL=COLUMN``.
-CANONICAL_INPUTS = (
-    "product_id",
-    "location_id",
-    "date",
-    "units",
-    "price",
-    "competitor_price",
-    "inventory",
-    "promo",
-    "stockout",
-    "unit_cost",
-    "pack_size",
-    "category",
-)
-REQUIRED_INPUTS = ("product_id", "date", "units", "price")
-
-#: The seed's sample format and its mapping into canonical names.
-SEED_COLUMNS = {
-    "product_id": "Product_ID",
-    "date": "Date",
-    "units": "Sales",
-    "price": "Price",
-    "competitor_price": "Competitor_Price",
-    "inventory": "Inventory",
-}
-
 PRODUCT_COLUMNS = {
     "product_id": "string",
     "category": "string",

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pricing.data.schemas import DEFAULT_LOCATION, REQUIRED_INPUTS
+from pricing.data.inputs import REQUIRED_INPUTS
+from pricing.data.schemas import DEFAULT_LOCATION
 
 TEXT_COLUMNS = ("product_id", "location_id", "category")
 POSITIVE_COLUMNS = ("price", "competitor_price", "unit_cost", "pack_size")

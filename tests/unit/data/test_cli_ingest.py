@@ -165,3 +165,12 @@ def test_cell_values_that_look_like_markup_are_shown_verbatim(home: Path, tmp_pa
     assert result.exit_code == 2
     assert "(value '[red]')" in result.stderr
     assert "(value '[/x]')" in result.stderr
+
+
+def test_ingest_help_lists_every_canonical_name(home):
+    from pricing.data.inputs import CANONICAL_INPUTS
+
+    result = CliRunner().invoke(app, ["data", "ingest", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    for name in CANONICAL_INPUTS:
+        assert name in result.output, name
