@@ -13,7 +13,8 @@ thresholds come from Settings (``promote_scenarios``, ``promote_seed``,
   refitting), WAPE.
   A model trained on data that includes that window is scored partly in-sample, which favours
   the newer set: the forecast gate is therefore a "no worse than" check with a tolerance, and
-  the leak-free policy score carries the decision.
+  the leak-free policy score carries the decision. On a history too short to hold those K
+  periods out the forecast is not scored: the policy decides alone and the decision says so.
 
 Every decision, with its figures, is appended to ``promotions.jsonl``; ``rollback`` restores
 the previous ``prod``.
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pricing.data.home import HomeData
+from pricing.models.history import InsufficientHistoryError
 from pricing.registry import MODEL_NAMES, get_model, prod_history, prod_set, set_prod
 from pricing.settings import Settings
 
@@ -76,16 +78,20 @@ def decisions(settings: Settings) -> list[dict[str, Any]]:
 
 def forecast_wape(settings: Settings, demand_tag: str) -> float:
     """A saved demand model's WAPE on the home's last K periods (no refitting), from the
-    backtest's own origins, planned prices and scoring."""
+    backtest's own origins, planned prices and scoring (``InsufficientHistoryError`` when
+    the home's history is too short to hold K periods out)."""
     from pricing.models.backtest import origins, rolling_origins, wape
     from pricing.models.demand import DemandForecaster
+    from pricing.models.history import promotion_forecast
     from pricing.models.series import DEFAULT_HOLDOUT, build_panel
 
     home = HomeData(settings.data_dir)
     grain = home.require_grain()
-    forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
     panel = build_panel(home.read("sales"), home.read("competitor_prices"), grain)
-    starts = origins(len(panel.dates), forecaster.horizon, DEFAULT_HOLDOUT[grain])
+    holdout = DEFAULT_HOLDOUT[grain]
+    promotion_forecast(grain, holdout).require(len(panel.dates))
+    forecaster = DemandForecaster.load(get_model(settings, "demand", demand_tag).path)
+    starts = origins(len(panel.dates), forecaster.horizon, holdout)
     cuts = list(rolling_origins(panel, forecaster.horizon, starts))
     forecast = [forecaster.predict_panel(c.history, c.price, c.promo)[..., 1] for c in cuts]
     return wape(
@@ -95,27 +101,32 @@ def forecast_wape(settings: Settings, demand_tag: str) -> float:
     )
 
 
-def evaluate_set(settings: Settings, tags: dict[str, str]) -> dict[str, float]:
+def evaluate_set(settings: Settings, tags: dict[str, str]) -> dict[str, Any]:
     """The figures promotion compares, for one model set: the agent's % of oracle on
-    ``promote_scenarios`` scenarios of seed ``promote_seed``, the forecaster's WAPE."""
+    ``promote_scenarios`` scenarios of seed ``promote_seed``, the forecaster's WAPE (None,
+    with ``forecast_skipped`` saying why, on a history too short to score it)."""
     from pricing.evaluation.policy_bench import true_demand_bench
     from pricing.models.agent_export import NumpyPolicy
 
     agent = NumpyPolicy.load(get_model(settings, "agent", tags["agent"]).path)
     bench = true_demand_bench(agent, settings.promote_scenarios, settings.promote_seed, DRAWS)
-    wape = forecast_wape(settings, tags["demand"])
-    return {"policy_pct_of_oracle": bench.rounded()["ppo"], "forecast_wape": wape}
+    scores: dict[str, Any] = {"policy_pct_of_oracle": bench.rounded()["ppo"]}
+    try:
+        return scores | {"forecast_wape": forecast_wape(settings, tags["demand"])}
+    except InsufficientHistoryError as error:
+        return scores | {"forecast_wape": None, "forecast_skipped": str(error)}
 
 
-def evaluate_challenger(settings: Settings) -> dict[str, float]:
+def evaluate_challenger(settings: Settings) -> dict[str, Any]:
     """The challenger scored on exactly the evaluation promotion uses."""
     return evaluate_set(settings, challenger_set(settings))
 
 
 def compare(
-    challenger: dict[str, float], champion: dict[str, float], limits: Thresholds
+    challenger: dict[str, Any], champion: dict[str, Any], limits: Thresholds
 ) -> tuple[bool, list[str]]:
-    """Whether the challenger is at least as good (within tolerance), and why (not)."""
+    """Whether the challenger is at least as good (within tolerance), and why (not); without
+    a forecast score (too short a history) the policy decides alone and the reasons say so."""
     reasons, ok = [], True
     floor = champion["policy_pct_of_oracle"] - limits.policy_points
     if challenger["policy_pct_of_oracle"] < floor:
@@ -124,6 +135,11 @@ def compare(
             f"policy {challenger['policy_pct_of_oracle']:.2f}% of oracle is below prod's "
             f"{champion['policy_pct_of_oracle']:.2f}% - {limits.policy_points} points"
         )
+    if skipped := challenger.get("forecast_skipped") or champion.get("forecast_skipped"):
+        reasons.append(f"forecast gate skipped: {skipped}")
+        if ok:
+            reasons.append("at least as good as prod on policy")
+        return ok, reasons
     ceiling = champion["forecast_wape"] * limits.forecast_ratio
     if not challenger["forecast_wape"] <= ceiling:
         ok = False
@@ -157,6 +173,8 @@ def promote(
         scores = {"challenger": evaluate_set(settings, challenger)}
         if champion is None:
             ok, reasons = True, ["no prod yet"]
+            if skipped := scores["challenger"].get("forecast_skipped"):
+                reasons.append(f"forecast gate skipped: {skipped}")
         else:
             say("scoring prod on the same evaluation")
             scores["prod"] = evaluate_set(settings, champion)

@@ -146,7 +146,9 @@ def train_demand(
 def publish(settings: Settings, snapshot: str, demand_tag: str, elasticity_tag: str) -> None:
     """Batch outputs of stored models into the feature store: next-horizon forecasts and
     per-series elasticities as of ``PRICING_AS_OF``, then registered (with the serving
-    service) and materialized online. Separate from training, so a cached training step
+    service) and materialized online, the output views reloaded whole: a retraining on the
+    same data stamps its rows at the same as-of, which a load by time would skip, leaving
+    serving on the previous models' values. Separate from training, so a cached training step
     still publishes."""
     from pricing.clock import resolve_as_of
     from pricing.data.home import HomeData, write_parquet_atomic
@@ -155,6 +157,7 @@ def publish(settings: Settings, snapshot: str, demand_tag: str, elasticity_tag: 
     from pricing.models.outputs import elasticity_rows, forecast_rows
     from pricing.models.snapshot_tables import rivals_from_snapshot, sales_from_snapshot
     from pricing.store import ops
+    from pricing.store.definitions import MODEL_FEATURES
     from pricing.store.snapshots import load_snapshot
 
     grain = HomeData(settings.data_dir).require_grain()
@@ -170,7 +173,7 @@ def publish(settings: Settings, snapshot: str, demand_tag: str, elasticity_tag: 
         settings.features_dir / "elasticity.parquet",
     )
     ops.apply(settings)
-    ops.materialize(settings)
+    ops.materialize(settings, reload=list(MODEL_FEATURES))
 
 
 DESCRIPTIONS = {

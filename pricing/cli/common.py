@@ -52,11 +52,13 @@ def user_error_code(error: Exception) -> int | None:
     from pricing.data.mapping import MappingError
     from pricing.data.synthetic import HomeNotEmptyError
     from pricing.data.validation import ValidationError
+    from pricing.models.history import InsufficientHistoryError
     from pricing.registry import ModelNotFoundError
 
     if isinstance(error, ValidationError | GrainError | MappingError | LoadError):
         return 2
     missing = NoDataError | ClockError | HomeNotEmptyError | ModelNotFoundError
+    missing |= InsufficientHistoryError
     return 1 if isinstance(error, missing) else None
 
 

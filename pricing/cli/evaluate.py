@@ -14,13 +14,20 @@ app = typer.Typer(help="Evaluate models on the home's data.", no_args_is_help=Tr
 @app.command("forecast")
 @friendly_errors
 def forecast(
-    horizon: Annotated[int | None, typer.Option(help="Periods ahead (default by grain).")] = None,
-    holdout: Annotated[int | None, typer.Option(help="Final periods held out.")] = None,
+    horizon: Annotated[
+        int | None, typer.Option(min=1, help="Periods ahead (default by grain).")
+    ] = None,
+    holdout: Annotated[
+        int | None, typer.Option(min=1, help="Final periods held out (default by grain).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default PRICING_SEED).")] = None,
     quick: Annotated[bool, typer.Option(help="Tiny LSTM (smoke check only).")] = False,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Rolling-origin backtest of the LSTM and the baselines on the home's data."""
+    """Rolling-origin backtest of the LSTM and the baselines on the home's data.
+
+    Needs the holdout plus the forecaster's minimum (a horizon and one period) before it;
+    a shorter history is refused with what it needs."""
     from pricing.data.home import HomeData
 
     cfg = settings()

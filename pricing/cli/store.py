@@ -51,20 +51,33 @@ def store_apply(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
 
 @store_app.command("materialize")
 @friendly_errors
-def store_materialize(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
-    """Load the online store incrementally up to PRICING_AS_OF."""
+def store_materialize(
+    full: Annotated[
+        bool, typer.Option("--full", help="Reload every view's whole ttl window.")
+    ] = False,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Load the online store up to PRICING_AS_OF: incrementally, or whole for views this
+    online store has not been loaded with (a home switched to Redis) and with --full."""
     from pricing.store.ops import materialize
 
     cfg = settings()
     with console.status(f"materializing to {cfg.online_store.type}"):
-        result = materialize(cfg)
-    console.print(f"materialized {', '.join(result.views)} up to {result.end.isoformat()}")
+        result = materialize(cfg, full=full)
+    if result.views:
+        whole = f" ({', '.join(result.full)} reloaded whole)" if result.full else ""
+        console.print(
+            f"materialized {', '.join(result.views)} up to {result.end.isoformat()}{whole}"
+        )
+    else:
+        console.print(f"already materialized up to {result.end.isoformat()}")
     if json_out:
         emit_json(
             {
                 "end": result.end.isoformat(),
                 "views": result.views,
                 "online_store": cfg.online_store.type,
+                "full": result.full,
             }
         )
 
@@ -76,10 +89,11 @@ def store_online(
     location: Annotated[str, typer.Option(help="Location id.")] = "all",
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Print the online features of products (base features; model outputs once they exist)."""
-    from pricing.store.ops import online_features
+    """Print the online features of products (base features; model outputs once they exist),
+    in catalogue order. Unknown ids, or ids with no feature online, exit 1 naming them."""
+    from pricing.store.ops import known_online_features
 
-    frame = online_features(settings(), product_ids, location)
+    frame = known_online_features(settings(), product_ids, location)
     table = Table("feature", *frame["product_id"].astype(str))
     for column in frame.columns:
         if column not in ("product_id", "location_id"):

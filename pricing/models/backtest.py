@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pricing.models import history
 from pricing.models.demand import DemandForecaster
 from pricing.models.forecast_baselines import BASELINES
 from pricing.models.series import (
@@ -176,7 +177,8 @@ def run_backtest(
 ) -> dict:
     """Score every model on the same origins, series and actuals; returns the figures (per
     model: WAPE, MASE, the seconds spent fitting and forecasting, and for the LSTM the share
-    of actuals inside its 10-90% interval, 0.8 when calibrated)."""
+    of actuals inside its 10-90% interval, 0.8 when calibrated). Too short a history for the
+    holdout raises ``InsufficientHistoryError`` naming the need."""
     horizon = horizon or DEFAULT_HORIZON[grain]
     holdout = holdout or DEFAULT_HOLDOUT[grain]
     names = list(models or ALL_MODELS)
@@ -184,6 +186,7 @@ def run_backtest(
     if unknown:
         raise ValueError(f"unknown models {sorted(unknown)}; choose from {list(ALL_MODELS)}")
     panel = build_panel(sales, competitor_prices, grain)
+    history.backtest(grain, horizon, holdout, lstm=LSTM in names).require(len(panel.dates))
     starts = origins(len(panel.dates), horizon, holdout)
     result = backtest_forecasts(panel, horizon, starts, names, quick, seed)
     scale = seasonal_scale(panel.head(starts[0]))

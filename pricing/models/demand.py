@@ -21,6 +21,7 @@ import pandas as pd
 from pricing.data.grain import period_delta
 from pricing.features.calendar import calendar_features
 from pricing.models.forecast_baselines import log_linear_fit
+from pricing.models.history import InsufficientHistoryError, forecaster_minimum
 from pricing.models.series import (
     DEFAULT_HORIZON,
     QUANTILES,
@@ -281,11 +282,13 @@ class DemandForecaster:
         self, panel: Panel, horizon: int, quick: bool = False, seed: int = 0, warm: bool = False
     ) -> DemandForecaster:
         """Train on every window whose horizon ends inside ``panel``, early-stopping on those
-        starting in its last periods (a time split: they are never trained on). ``warm``
+        starting in its last periods (a time split: they are never trained on; a panel too
+        short to spare them trains on all, without early stopping). ``warm``
         continues from the current weights for ``warm_epochs`` (the backtest's later origins:
         those weights only saw older data)."""
         import keras
 
+        forecaster_minimum(panel.grain, horizon).require(len(panel.dates))
         keras.utils.set_random_seed(seed)
         warm = warm and self.model is not None
         self.config = config = self.config or ForecastConfig.for_grain(panel.grain, quick)
@@ -299,11 +302,16 @@ class DemandForecaster:
         data = training_windows(panel, scale, ref, static, ids, config.lookback, horizon)
         held_out = max(horizon, len(panel.dates) // 12) if config.patience else -horizon
         train, val = data.split(len(panel.dates) - horizon - held_out)
+        if not len(train.start):  # too short to hold windows out: no early stopping
+            train, val = data.split(len(panel.dates))
         if config.max_windows and len(train.start) > config.max_windows:
             keep = np.random.default_rng(seed).choice(len(train.start), config.max_windows, False)
             train = train.take(np.sort(keep))
         if not len(train.start):
-            raise ValueError("not enough usable history to train the demand forecaster")
+            raise InsufficientHistoryError(
+                "the demand forecaster found no training window with an observed period both "
+                "in its lookback and in its horizon (all missing or stocked out)"
+            )
         if not warm:
             widths = (data.past.shape[-1], data.future.shape[-1])
             vocab = (len(self.vocab["product_id"]), len(self.vocab["location_id"]))

@@ -11,13 +11,18 @@ reference price), else they carry past prices into the price change. Stock-out r
 dropped: they censor demand. Outside a series' observed price range (+-10%) the response is a
 constant-elasticity tail whose elasticity is the +-5% arc ending at the edge; ``confidence`` is
 1 inside that range and halves with every further 10% beyond it.
+
+A series whose own rows identify no price slope (one price only, or too few rows) takes the
+pooled prior (``price_prior``): its members' slopes spread over the prior, so its band is
+the prior's, and ``sources`` flags it; its response is the prior's at every price but its one
+observed price, so its ``confidence`` halves with every 10% away from that price.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +38,21 @@ from pricing.models.elasticity_design import (
     BASE,
     BLOCK,
     FEATURES,
+    FITTED,
     INNER,
     MONOTONE,
     PAD,
+    POOLED,
     PRICE_FEATURES,
     SERIES,
     Cols,
+    PricePrior,
     columns,
     design,
     fit_prior,
     prepare_rows,
     price_design,
+    price_prior,
     price_trees_booster,
     safe_log,
     series_info,
@@ -69,6 +78,8 @@ class PriceResponseModel:
     boosters: list[xgb.Booster]
     series: pd.DataFrame  # index (product_id, location_id); SERIES columns
     priors: np.ndarray  # (members, series, 13): intercept, slope, cross, promo lift, calendar
+    prior: PricePrior | None = None  # what series without a slope of their own took
+    prior_only: np.ndarray | None = None  # (series,) bool: those series
     _fast: tuple[xgb.Booster | None] | None = field(default=None, repr=False, compare=False)
     _arrays: Cols | None = field(default=None, repr=False, compare=False)
 
@@ -82,17 +93,19 @@ class PriceResponseModel:
         block = code * (len(rows) // BLOCK + 1) + rows.groupby(KEY).cumcount().to_numpy() // BLOCK
         blocks = np.unique(block, return_inverse=True)[1]
         price, y = rows["price"].to_numpy(float), rows["y"].to_numpy()
+        prior, fitted = price_prior(rows, series)
+        slopes = np.where(~fitted[None, :], prior.member_slopes(members)[:, None], np.nan)
         boosters, priors = [], []
         for m in range(members):
             weight = np.random.default_rng([seed, m]).poisson(1.0, blocks.max() + 1)[blocks] * 1.0
-            priors.append(fit_prior(rows, series, weight))
+            priors.append(fit_prior(rows, series, weight, slopes[m]))
             keep = weight > 0
             cols = {c: v[keep] for c, v in columns(rows).items()}
             x, margin = design(cols, price[keep], series, priors[-1], code[keep])
             data = xgb.DMatrix(x, y[keep], weight=weight[keep], base_margin=margin)
             data.feature_names = FEATURES
             boosters.append(xgb.train(_params(seed * 1000 + m, quick), data, 60 if quick else 300))
-        return cls(boosters, series, np.stack(priors))
+        return cls(boosters, series, np.stack(priors), prior, ~fitted)
 
     def _index(self, product: str, location: str) -> int:
         try:
@@ -177,18 +190,32 @@ class PriceResponseModel:
         log_q = self._context_log_units(product, location, [p * (1 - ARC), p * (1 + ARC)], context)
         return float((log_q[:, 1] - log_q[:, 0]).mean() / ARC_SPAN)
 
+    def sources(self) -> np.ndarray:
+        """Per series (the series table's order): ``fitted`` when its own rows gave its price
+        slope, else the prior's source (``pooled_prior`` or ``default_prior``)."""
+        prior = self.prior.source if self.prior is not None else POOLED
+        return np.where(self._prior_only(), prior, FITTED)
+
+    def _prior_only(self) -> np.ndarray:
+        if self.prior_only is not None:
+            return self.prior_only
+        return (self.series["min_price"] >= self.series["max_price"]).to_numpy()
+
     def confidence(self, product: str, location: str, prices: np.ndarray) -> np.ndarray:
-        """1 inside the observed price range +-10%, halving with every further 10% beyond it."""
-        info = self.series.iloc[self._index(product, location)]
+        """1 inside the observed price range +-10%, halving with every further 10% beyond it;
+        for a prior-only series, halving with every 10% away from its observed range."""
+        index = self._index(product, location)
+        info, pad = self.series.iloc[index], 0.0 if self._prior_only()[index] else PAD
         p = np.asarray(prices, dtype=float)
-        above = safe_log(p / (info["max_price"] * (1 + PAD)))
-        below = safe_log(info["min_price"] * (1 - PAD) / p)
+        above = safe_log(p / (info["max_price"] * (1 + pad)))
+        below = safe_log(info["min_price"] * (1 - pad) / p)
         return 0.5 ** (np.maximum(np.maximum(above, below), 0.0) / math.log(1 + PAD))
 
     def elasticities(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per series: arc elasticity at its reference (median) price with its latest features.
 
-        ``lower``/``upper`` are the 5% and 95% quantiles over the ensemble's members.
+        ``lower``/``upper`` are the 5% and 95% quantiles over the ensemble's members;
+        ``source`` says whether the series' own prices gave it (``sources``).
         """
         rows = frame.assign(**{k: frame[k].astype(str) for k in KEY})
         rows = rows.sort_values([*KEY, "event_timestamp"], kind="stable").groupby(KEY).tail(1)
@@ -203,6 +230,7 @@ class PriceResponseModel:
             lower=np.quantile(arcs, 0.05, axis=0),
             upper=np.quantile(arcs, 0.95, axis=0),
             ref_price=ref,
+            source=self.sources()[idx],
         )
 
     def save(self, directory: str | Path) -> list[Path]:
@@ -216,6 +244,8 @@ class PriceResponseModel:
         meta = {
             "features": FEATURES, "monotone": MONOTONE, "priors": self.priors.tolist(),
             "series": {c: table[c].tolist() for c in [*KEY, *SERIES]},
+            "price_prior": None if self.prior is None else asdict(self.prior),
+            "prior_only": self._prior_only().tolist(),
         }  # fmt: skip
         paths.append(out / META)
         paths[-1].write_text(json.dumps(meta, sort_keys=True, indent=1))
@@ -232,4 +262,13 @@ class PriceResponseModel:
         for m, booster in enumerate(boosters):
             booster.load_model(Path(directory) / f"member_{m:02d}.json")
             booster.set_param({"nthread": 1})  # small batches: threads only add latency
-        return cls(boosters, pd.DataFrame(meta["series"]).set_index(KEY)[SERIES], priors)
+        series = pd.DataFrame(meta["series"]).set_index(KEY)[SERIES]
+        prior = meta.get("price_prior")  # absent from models saved before it was recorded
+        only = meta.get("prior_only")
+        return cls(
+            boosters,
+            series,
+            priors,
+            None if prior is None else PricePrior(**prior),
+            None if only is None else np.asarray(only, dtype=bool),
+        )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -49,16 +51,55 @@ def prepare_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return rows, series
 
 
-def _shrink(b: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """Empirical-Bayes shrinkage toward the mean (DerSimonian-Laird spread: outlier-robust)."""
+def _pool(b: np.ndarray, se: np.ndarray) -> tuple[float, float, float] | None:
+    """Random-effects pooling (DerSimonian-Laird spread: outlier-robust) of the estimates with a
+    finite standard error: their mean, between-series variance and the mean's own variance;
+    None when no estimate has one."""
     ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
     if not ok.any():
-        return np.zeros_like(b)
+        return None
     w = se[ok] ** -2.0
     q = float(np.sum(w * (b[ok] - np.average(b[ok], weights=w)) ** 2))
     tau2 = max((q - ok.sum() + 1) / (w.sum() - np.sum(w**2) / w.sum() + 1e-12), 1e-2)
-    mu = float(np.average(b[ok], weights=1.0 / (se[ok] ** 2 + tau2)))
+    w_star = 1.0 / (se[ok] ** 2 + tau2)
+    return float(np.average(b[ok], weights=w_star)), tau2, float(1.0 / w_star.sum())
+
+
+def _shrink(b: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes shrinkage toward the pooled mean (what series without an estimate take)."""
+    pooled = _pool(b, se)
+    if pooled is None:
+        return np.zeros_like(b)
+    mu, tau2, _ = pooled
+    ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
     return np.where(ok, (b / se**2 + mu / tau2) / (1.0 / se**2 + 1.0 / tau2), mu)
+
+
+@dataclass(frozen=True)
+class PricePrior:
+    """The price elasticity of a series whose own rows identify none (e.g. never seen at two
+    prices): mean, spread (sd) and source (``POOLED`` over the fitted series, else ``DEFAULT``)."""
+
+    mean: float
+    sd: float
+    source: str
+
+    def member_slopes(self, members: int) -> np.ndarray:
+        """One slope per bootstrap member at evenly spaced quantiles of the prior (never
+        positive): the ensemble's spread, hence the elasticity band and the confidence, is
+        the prior's own, where bootstrapping a constant price would give none."""
+        z = [NormalDist().inv_cdf((m + 0.5) / members) for m in range(members)]
+        return np.minimum(self.mean + self.sd * np.asarray(z), 0.0)
+
+
+FITTED, POOLED, DEFAULT = "fitted", "pooled_prior", "default_prior"
+#: With nothing to pool (no series varies its price) a series takes -1.5 +- 1 (sd): mid-range
+#: of published retail elasticities, and wide enough that its members disagree on whether
+#: demand is elastic at all, so nothing priced on it claims to be sure.
+DEFAULT_PRIOR = PricePrior(-1.5, 1.0, DEFAULT)
+#: A pooled prior is never narrower than this (sd): other series' elasticities say little
+#: about one never seen at another price.
+MIN_PRIOR_SD = 0.5
 
 
 Cols = dict[str, np.ndarray]
@@ -94,12 +135,12 @@ def _regressors(cols: Cols, prices: np.ndarray, info: Cols) -> np.ndarray:
     )
 
 
-def fit_prior(rows: pd.DataFrame, series: pd.DataFrame, weight: np.ndarray) -> np.ndarray:
-    """Per series: intercept and coefficients of ``_regressors`` by weighted least squares.
-
-    The price, competitor and promo effects are shrunk and sign-clipped, then the intercept is
-    refitted so the margin stays unbiased per series.
-    """
+def _series_fits(
+    rows: pd.DataFrame, series: pd.DataFrame, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per series, weighted least squares on ``_regressors``: the rows' series codes,
+    regressors and targets, then coefficients (series, 1 + regressors) and the standard errors
+    of the price, competitor and promo effects (NaN where a series could not be fitted)."""
     code, y = series.index.get_indexer(pd.MultiIndex.from_frame(rows[KEY])), rows["y"].to_numpy()
     x = _regressors(columns(rows), rows["price"].to_numpy(float), series_info(series, code))
     controls, k = np.column_stack([np.ones(len(rows)), x]), x.shape[1] + 1
@@ -117,9 +158,36 @@ def fit_prior(rows: pd.DataFrame, series: pd.DataFrame, weight: np.ndarray) -> n
         s2 = float(w @ (ys - xs @ beta) ** 2) / (w.sum() - keep.sum())
         se[keep] = np.sqrt(np.maximum(np.diag(inv) * s2, 1e-12))
         beta_all[code[a]], se_all[code[a]] = beta, se[1:4]
+    return code, x, y, beta_all, se_all
+
+
+def price_prior(rows: pd.DataFrame, series: pd.DataFrame) -> tuple[PricePrior, np.ndarray]:
+    """Which series their own rows identify a price slope for (all rows, unit weights), and
+    the prior the others take: the pooled mean of those slopes (predictive spread: between
+    series plus the mean's own, floored at ``MIN_PRIOR_SD``), else ``DEFAULT_PRIOR``."""
+    _, _, _, beta, se = _series_fits(rows, series, np.ones(len(rows)))
+    fitted = np.isfinite(se[:, 0])
+    pooled = _pool(beta[:, 1], se[:, 0])
+    if pooled is None:
+        return DEFAULT_PRIOR, fitted
+    mu, tau2, var_mu = pooled
+    return PricePrior(min(mu, 0.0), max(math.sqrt(tau2 + var_mu), MIN_PRIOR_SD), POOLED), fitted
+
+
+def fit_prior(
+    rows: pd.DataFrame, series: pd.DataFrame, weight: np.ndarray, fixed_slope: np.ndarray
+) -> np.ndarray:
+    """Per series: intercept and coefficients of ``_regressors`` by weighted least squares.
+
+    The price, competitor and promo effects are shrunk and sign-clipped; a series with a
+    finite ``fixed_slope`` (one its rows identify no price slope for) takes it. Then
+    the intercept is refitted so the margin stays unbiased per series.
+    """
+    code, x, y, beta_all, se_all = _series_fits(rows, series, weight)
     coef = beta_all[:, 1:]
     effects = np.column_stack([_shrink(coef[:, j], se_all[:, j]) for j in range(3)])
     coef[:, :3] = np.clip(effects, [-np.inf, 0.0, 0.0], [0.0, np.inf, np.inf])
+    coef[:, 0] = np.where(np.isfinite(fixed_slope), fixed_slope, coef[:, 0])
     total = np.bincount(code, weights=weight, minlength=len(series))
     rest = np.bincount(code, weights=weight * (y - np.sum(x * coef[code], axis=1)))
     level = series["level"].to_numpy(float)  # a series no draw kept falls back to its mean

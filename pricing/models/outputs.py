@@ -53,12 +53,14 @@ def forecast_rows(
 def elasticity_rows(
     model: PriceResponseModel, frame: pd.DataFrame, as_of: pd.Timestamp, tag: str
 ) -> pd.DataFrame:
-    """Per-series elasticity with its bootstrap band."""
+    """Per-series elasticity with its bootstrap band and where it came from (``fitted``, or
+    the prior a series without price variation took): the record behind what serving reads."""
     table = model.elasticities(frame).rename(
         columns={
             "lower": "elasticity_lower",
             "upper": "elasticity_upper",
             "ref_price": "elasticity_ref_price",
+            "source": "elasticity_source",
         }
     )
     return _stamp(table, as_of, "elasticity_model", tag)
@@ -70,8 +72,7 @@ def _stamp(frame: pd.DataFrame, as_of: pd.Timestamp, tag_field: str, tag: str) -
     out["event_timestamp"] = as_of
     out["created_timestamp"] = as_of
     out[tag_field] = tag
-    numeric = [
-        c for c in out.columns if c not in {*KEY, "event_timestamp", "created_timestamp", tag_field}
-    ]
+    text = {*KEY, "event_timestamp", "created_timestamp", tag_field, "elasticity_source"}
+    numeric = [c for c in out.columns if c not in text]
     out[numeric] = out[numeric].astype(float).replace([np.inf, -np.inf], np.nan)
     return out.sort_values(KEY).reset_index(drop=True)

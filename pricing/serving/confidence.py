@@ -6,7 +6,9 @@ quantiles) and the price response's (the spread of the bootstrap members' log un
 the two prices, a normal inflated for the small ensemble). Earnings are counted over the
 selling horizon at a constant price and capped by the stock on hand, so scarce stock makes a
 higher price safer. When the recommendation keeps the current price, confidence is the
-probability that keeping beats the best alternative price on the ladder.
+probability that keeping beats the best alternative price on the ladder. An item whose
+elasticity is a prior (its prices never varied enough to fit one) has members spread over the
+prior, and its confidence is capped at ``PRIOR_ONLY_CAP`` whatever the prior says.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import numpy as np
 from scipy.stats import norm
 
+from pricing.models.elasticity_design import FITTED
 from pricing.serving.features import number
 from pricing.serving.prepared import AnswerPrices, Prepared
 
@@ -23,6 +26,9 @@ _N = 15
 _Z = norm.ppf((np.arange(_N) + 0.5) / _N)
 BASE_Z, RESPONSE_Z = (g.ravel() for g in np.meshgrid(_Z, _Z, indexing="ij"))
 _Q90 = float(norm.ppf(0.9))
+#: The most a decision resting on a prior alone may claim: the prior is other series' (or the
+#: literature's) evidence, never the item's own, so even a narrow one is not certainty.
+PRIOR_ONLY_CAP = 0.8
 
 
 def forecast_sigma(q10: float, q50: float, q90: float) -> float:
@@ -84,3 +90,8 @@ def decision_confidence(
         inventory,
     )  # fmt: skip
     return 1.0 - win
+
+
+def cap_for_source(confidence: float, source: str) -> float:
+    """``confidence`` as is for a fitted elasticity, at most ``PRIOR_ONLY_CAP`` for a prior."""
+    return confidence if source == FITTED else min(confidence, PRIOR_ONLY_CAP)

@@ -4,7 +4,9 @@ Pure logic: the service hands it validated items and a feature source. Demand at
 from ``expected_units`` (forecast at its reference price x the fitted price response, which is
 evaluated once per request for all items in one batch); the agent picks from the step's
 guardrail ladder, so no answer can break a hard rule. Unknown items get a per-item error;
-missing or stale features get a flagged fallback price inside the hard guardrails.
+missing or stale features get a flagged fallback price inside the hard guardrails. Every
+answer says where its elasticity came from (``elasticity_source``: the item's own prices, or
+a prior when they never varied enough), and a prior-only answer is never sure of itself.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from pricing.models.elasticity import BASE, PriceResponseModel
 from pricing.policy.guardrails import GuardrailPolicy
 from pricing.policy.ladder import build_ladder
 from pricing.serving.catalog import Catalog, Entry, UnknownItemError
-from pricing.serving.confidence import decision_confidence
-from pricing.serving.explain import explain
+from pricing.serving.confidence import cap_for_source, decision_confidence
+from pricing.serving.explain import explain, not_allowed_reason
 from pricing.serving.features import FeatureSource, Row, freshness_problem, number
 from pricing.serving.http_requests import Item
 from pricing.serving.prepared import AnswerPrices, Prepared
@@ -61,6 +63,7 @@ class Engine:
         self.response, self.agent, self.catalog = response, agent, catalog
         self.guardrails, self.versions, self.as_of = guardrails, versions, as_of
         self.config = config or EngineConfig()
+        self.sources = response.sources()  # per series: fitted, or which prior it took
 
     # ----------------------------------------------------------------- assembly
     def _prepare(self, slot: int, item: Item, entry: Entry, row: Row, asked: Any) -> Prepared:
@@ -132,20 +135,20 @@ class Engine:
         at_edge = n > 1 and (price <= ladder.prices[0] + 1e-9 or price >= ladder.prices[-1] - 1e-9)
         binding = tuple(r for r in ladder.applied if r != "price_ending") if at_edge else ()
         cover = p.inventory / max(units, 1e-9)
+        source = str(self.sources[entry.index])
+        confidence = decision_confidence(
+            p,
+            AnswerPrices(*(self._margin(x, entry) for x in p.answer)),
+            self.config.horizon,
+            self._inventory(p),
+        )
         result = {
             **self._head(p, price),
-            "confidence": _round(
-                decision_confidence(
-                    p,
-                    AnswerPrices(*(self._margin(x, entry) for x in p.answer)),
-                    self.config.horizon,
-                    self._inventory(p),
-                ),
-                3,
-            ),
+            "confidence": _round(cap_for_source(confidence, source), 3),
             "expected_units": _round(units),
             "expected_revenue": _round(price * sold),
             "elasticity": _round(p.elasticity),
+            "elasticity_source": source,
             "explanation": explain(
                 price,
                 p.current,
@@ -155,6 +158,7 @@ class Engine:
                 horizon,
                 binding,
                 ladder.conflicts,
+                source,
             ),
             "policy": "ppo",
         }
@@ -192,6 +196,7 @@ class Engine:
             "expected_units": None,
             "expected_revenue": None,
             "elasticity": None,
+            "elasticity_source": None,
             "explanation": f"Fallback to {price:.2f} ({reason}); no model decision was made.",
             "policy": "fallback",
             "fallback": True,
@@ -277,10 +282,16 @@ class Engine:
                 "expected_revenue": _round(x * u),
                 "expected_profit": _round((x - cost) * u) if math.isfinite(cost) else None,
                 "allowed": bool(p.ladder.contains(float(x))),
+                "reason": not_allowed_reason(float(x), p.ladder, p.config),
                 "response_confidence": _round(c, 3),
             }
             for x, u, c in zip(asked, units, trust, strict=True)
         ]
         head = self._head(p, p.current if math.isfinite(p.current) else float(asked[0]))
         head.pop("recommended_price")
-        return {**head, "elasticity": _round(p.elasticity), "points": points}
+        return {
+            **head,
+            "elasticity": _round(p.elasticity),
+            "elasticity_source": str(self.sources[p.entry.index]),
+            "points": points,
+        }

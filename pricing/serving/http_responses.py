@@ -33,6 +33,12 @@ class Recommendation(BaseModel):
     expected_units: float | None = Field(description="Expected demand next period.")
     expected_revenue: float | None = Field(description="Price x expected sales (stock-capped).")
     elasticity: float | None = Field(description="Arc price elasticity at the reference price.")
+    elasticity_source: str | None = Field(
+        None,
+        description="'fitted' (from the item's own prices), 'pooled_prior' (its prices never "
+        "varied enough: the other items' pooled elasticity) or 'default_prior' (no item's "
+        "did: a documented default); a prior caps the confidence. None for fallbacks.",
+    )
     guardrails_applied: Guardrails
     explanation: str
     model_version: dict[str, str | None] = Field(
@@ -60,8 +66,16 @@ class SimulatedPoint(BaseModel):
     expected_revenue: float | None
     expected_profit: float | None = Field(description="None without a unit cost.")
     allowed: bool = Field(description="Whether the guardrail ladder allows this price now.")
+    reason: str | None = Field(
+        None,
+        description="Why the price is not allowed (None when it is): outside the allowed "
+        "range and the rules setting it, or between two ladder steps (price endings or "
+        "spacing) with the nearest allowed prices.",
+    )
     response_confidence: float | None = Field(
-        description="1 inside the observed price range +-10%, halving per further 10%."
+        description="1 inside the observed price range +-10%, halving per further 10% (for an "
+        "item whose price never varied, per 10% away from its one price): below 1 the price "
+        "response is extrapolated."
     )
 
 
@@ -74,6 +88,9 @@ class SimulateResponse(BaseModel):
     model_version: dict[str, str | None]
     fallback: bool
     elasticity: float | None
+    elasticity_source: str | None = Field(
+        None, description="Where the elasticity came from, as in /recommend."
+    )
     points: list[SimulatedPoint]
 
 

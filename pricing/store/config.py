@@ -30,6 +30,13 @@ def feature_store_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def online_store_identity(settings: Settings) -> dict[str, Any]:
+    """Which online store, and which key space in it, this configuration loads: its Feast
+    config plus the project. Materialization compares it with the one each view was last
+    loaded into, since Feast's registry only records how far a view was loaded."""
+    return {"project": settings.feast_project, **feature_store_config(settings)["online_store"]}
+
+
 def render_feature_store_yaml(settings: Settings) -> Path:
     """Write ``<home>/feature_repo/feature_store.yaml`` (regenerated on every use)."""
     path = settings.feast_dir / "feature_store.yaml"

@@ -24,7 +24,7 @@ from feast.saved_dataset import SavedDataset
 
 from pricing.clock import resolve_as_of
 from pricing.data.grain import ttl_periods
-from pricing.data.home import HomeData, write_parquet_atomic
+from pricing.data.home import HomeData, NoDataError, write_parquet_atomic
 from pricing.data.schemas import KEY
 from pricing.features.calendar import calendar_features
 from pricing.features.engine import get_engine
@@ -186,9 +186,20 @@ def list_snapshots(settings: Settings) -> list[dict[str, Any]]:
     return sorted(found, key=lambda row: row.get("created_at", ""))
 
 
+class SnapshotNotFoundError(NoDataError):
+    """The home's registry holds no snapshot of that id."""
+
+
 def show_snapshot(settings: Settings, snapshot: str) -> dict[str, Any]:
+    from feast.errors import SavedDatasetNotFound
+
     store = open_store(settings)
-    ds = store.get_saved_dataset(snapshot)
+    try:
+        ds = store.get_saved_dataset(snapshot)
+    except SavedDatasetNotFound:
+        raise SnapshotNotFoundError(
+            f"no snapshot {snapshot} in {settings.home_dir}; `pricing snapshot list` lists them"
+        ) from None
     return {
         "snapshot": ds.name,
         "feature_service": ds.feature_service_name,

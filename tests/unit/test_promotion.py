@@ -60,3 +60,14 @@ def test_worse_on_both_gives_both_reasons():
 def test_a_missing_forecast_score_is_not_a_pass():
     ok, reasons = compare(scores(95.0, float("nan")), PROD, LIMITS)
     assert not ok and "forecast WAPE nan" in reasons[0]
+
+
+def test_without_a_forecast_score_the_policy_decides_and_the_reasons_say_so():
+    short = "promotion's forecast score needs at least 30 days of history per series (...)"
+    skipped = {"policy_pct_of_oracle": 90.0, "forecast_wape": None, "forecast_skipped": short}
+    ok, reasons = compare(skipped, {**skipped, "policy_pct_of_oracle": 89.0}, LIMITS)
+    assert ok
+    assert reasons == [f"forecast gate skipped: {short}", "at least as good as prod on policy"]
+    ok, reasons = compare({**skipped, "policy_pct_of_oracle": 80.0}, skipped, LIMITS)
+    assert not ok and reasons[0].startswith("policy 80.00% of oracle is below")
+    assert reasons[1] == f"forecast gate skipped: {short}"

@@ -110,7 +110,9 @@ def test_arc_elasticities_are_negative_and_track_the_truth(
     arcs = {p: model.arc_elasticity(p, loc, ctx) for p, loc, ctx in contexts(frame, model)}
     assert np.mean([arc < 0 for arc in arcs.values()]) >= 0.9
     table = model.elasticities(frame).set_index("product_id")
-    assert list(table.columns) == ["location_id", "elasticity", "lower", "upper", "ref_price"]
+    columns = ["location_id", "elasticity", "lower", "upper", "ref_price", "source"]
+    assert list(table.columns) == columns
+    assert (table["source"] == "fitted").all()  # every simulated series moves its price
     assert (table["lower"] <= table["elasticity"]).all()
     assert (table["elasticity"] <= table["upper"]).all()
     truth = pd.Series({p.product_id: p.elasticity for p in params})

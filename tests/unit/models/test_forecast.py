@@ -19,6 +19,7 @@ from pricing.models.backtest import (
 )
 from pricing.models.demand import DemandForecaster, pinball_loss, series_table, training_windows
 from pricing.models.forecast_baselines import BASELINES, naive, price_regression, seasonal_naive
+from pricing.models.history import InsufficientHistoryError
 from pricing.models.series import build_panel
 
 HORIZON = 7
@@ -228,3 +229,31 @@ def test_run_backtest_reports_every_model(
     assert result["models"]["naive"]["wape"] == pytest.approx(errors / total)
     with pytest.raises(ValueError, match="unknown models"):
         run_backtest(sales, competitors, "daily", models=["prophet"])
+
+
+def test_a_history_shorter_than_one_window_is_refused_naming_the_need() -> None:
+    sales = _constant_sales(np.full(HORIZON, 10.0))
+    with pytest.raises(InsufficientHistoryError, match=r"at least 8 days .* the home has 7"):
+        DemandForecaster().fit(sales, None, "daily", quick=True)
+
+
+def test_a_history_too_short_for_early_stopping_still_trains() -> None:
+    """Ten days cannot spare a week for early stopping: the full-size network trains on all
+    its windows instead, and forecasts."""
+    sales = _constant_sales(np.tile([10.0, 11.0, 12.0], 4)[:10])
+    forecaster = DemandForecaster().fit(sales, None, "daily", seed=0)
+    plan = sales.tail(1)[["product_id", "location_id", "price"]].assign(
+        date=sales["date"].max() + pd.Timedelta(days=1)
+    )
+    forecast = forecaster.predict(sales, None, plan)
+    assert len(forecast) == HORIZON and (forecast["q50"] > 0).all()
+
+
+def test_backtest_on_too_short_a_history_names_what_it_needs() -> None:
+    sales = _constant_sales(np.full(10, 10.0))
+    with pytest.raises(InsufficientHistoryError, match=r"36 days .*holdout of 28.* has 10"):
+        run_backtest(sales, None, "daily")
+    with pytest.raises(InsufficientHistoryError, match=r"at least 11 days"):  # baselines: +2
+        run_backtest(sales, None, "daily", horizon=2, holdout=9, models=["naive"])
+    result = run_backtest(sales, None, "daily", horizon=2, holdout=6, models=["naive"])
+    assert result["origins"] == 3

@@ -77,6 +77,7 @@ def test_elasticity_rows_rename_stamp_and_tag(
         "elasticity_lower",
         "elasticity_upper",
         "elasticity_ref_price",
+        "elasticity_source",
         *STAMPS,
         "elasticity_model",
     ]
@@ -85,6 +86,7 @@ def test_elasticity_rows_rename_stamp_and_tag(
     np.testing.assert_allclose(rows["elasticity_lower"], table["lower"])
     np.testing.assert_allclose(rows["elasticity_upper"], table["upper"])
     np.testing.assert_allclose(rows["elasticity_ref_price"], table["ref_price"])
+    assert (rows["elasticity_source"] == "fitted").all()  # every series varied its price
     assert (rows[STAMPS] == as_of).all().all()
     assert (rows["elasticity_model"] == "pricing-elasticity:v7").all()
 

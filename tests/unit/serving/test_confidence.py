@@ -11,7 +11,13 @@ from scipy.stats import norm
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
 from pricing.policy.ladder import build_ladder
 from pricing.serving.catalog import Entry
-from pricing.serving.confidence import decision_confidence, forecast_sigma, win_probability
+from pricing.serving.confidence import (
+    PRIOR_ONLY_CAP,
+    cap_for_source,
+    decision_confidence,
+    forecast_sigma,
+    win_probability,
+)
 from pricing.serving.prepared import AnswerPrices, Prepared
 
 #: Two members whose log-units gap is ``mu +- d`` have a spread (sd x the small-ensemble
@@ -119,3 +125,12 @@ def test_keeping_is_compared_with_the_better_step(step_down: bool) -> None:
     down, up = (step, collapse) if step_down else (collapse, step)
     p.members = np.column_stack([np.zeros(2), np.zeros(2), down, up, np.zeros(2)])
     assert decision_confidence(p, p.answer, 7, math.inf) == pytest.approx(0.4)
+
+
+def test_a_prior_only_decision_is_capped_below_certainty() -> None:
+    """Members that agree (a narrow pooled prior) would say 1.0; a prior is never that sure."""
+    assert cap_for_source(1.0, "fitted") == 1.0
+    assert cap_for_source(0.97, "fitted") == 0.97
+    assert cap_for_source(1.0, "pooled_prior") == PRIOR_ONLY_CAP < 1.0
+    assert cap_for_source(1.0, "default_prior") == PRIOR_ONLY_CAP
+    assert cap_for_source(0.3, "default_prior") == 0.3  # doubt is kept as it is

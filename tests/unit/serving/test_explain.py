@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from pricing.serving.explain import explain
+from pricing.policy.guardrails import GuardrailConfig, ProductLimits
+from pricing.policy.ladder import build_ladder
+from pricing.serving.explain import explain, not_allowed_reason
 
 NAN = math.nan
 
@@ -109,3 +111,46 @@ def test_only_the_first_conflict_is_quoted_and_only_when_there_is_one() -> None:
     assert "another" not in text
     both = sentence(binding=("max_price",), conflicts=("one",))
     assert both.endswith("; held at the edge set by the maximum price (conflict: one).")
+
+
+def test_a_prior_elasticity_is_named_as_such() -> None:
+    text = sentence(elasticity=-1.5, source="default_prior")
+    assert "demand is taken as elastic (elasticity -1.50, a default prior" in text
+    assert "never varied" in text
+    assert "pooled prior" in sentence(elasticity=-2.0, source="pooled_prior")
+    assert "prior" not in sentence()
+
+
+LIMITS = ProductLimits(unit_cost=None, observed_min=4.0, observed_max=5.0)
+
+
+def test_a_price_between_two_ladder_steps_names_its_neighbours() -> None:
+    config = GuardrailConfig(max_change=None, competitor_band=None)
+    ladder = build_ladder(LIMITS, config, 4.5, None)
+    a, b = float(ladder.prices[5]), float(ladder.prices[6])
+    reason = not_allowed_reason(round((a + b) / 2, 3), ladder, config)
+    assert reason is not None and reason.startswith("not on the price ladder (")
+    assert f"nearest allowed {a:.2f} / {b:.2f}" in reason
+    assert f"{len(ladder.prices)} allowed prices about 1.1% apart" in reason  # max_points
+    assert not_allowed_reason(a, ladder, config) is None
+
+
+def test_price_endings_are_named_when_they_shape_the_ladder() -> None:
+    config = GuardrailConfig(max_change=None, competitor_band=None, price_endings=(0.49, 0.99))
+    ladder = build_ladder(LIMITS, config, 4.49, None)
+    assert list(ladder.prices) == [3.99, 4.49, 4.99, 5.49]
+    reason = not_allowed_reason(4.19, ladder, config)
+    assert reason == (
+        "not on the price ladder (allowed prices end in .49/.99; nearest allowed 3.99 / 4.49)"
+    )
+
+
+def test_a_price_outside_the_range_names_the_rules_setting_it() -> None:
+    config = GuardrailConfig(max_change=0.05, competitor_band=None)
+    ladder = build_ladder(LIMITS, config, 4.5, None)
+    high = not_allowed_reason(6.0, ladder, config)
+    assert high is not None and high.startswith(
+        f"above the allowed range {ladder.prices[0]:.2f}-{ladder.prices[-1]:.2f}, set by"
+    )
+    assert "the max change per period" in high
+    assert (not_allowed_reason(1.0, ladder, config) or "").startswith("below the allowed range")
