@@ -104,7 +104,8 @@ class LocalStages:
 
         applied = ops.apply(self.settings)
         done = ops.materialize(self.settings)
-        return {"applied": len(applied), "views": done.views, "end": done.end.isoformat()}
+        summary = {"applied": len(applied), "views": done.views, "full": done.full}
+        return summary | {"end": done.end.isoformat()}
 
     def snapshot(self) -> str:
         from pricing.store.ops import apply_and_snapshot
