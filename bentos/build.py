@@ -12,11 +12,36 @@ import tempfile
 from importlib.resources import files
 from pathlib import Path
 
+from pricing.data.home import HomeData, NoDataError
 from pricing.settings import Settings
 
 SERVICE_PACKAGE = "pricing_bentos"
+#: The bento's name (``name:`` in bentofile.yaml).
+BENTO_NAME = "pricing"
 #: Written into the bento by the build: the model tags it serves.
 LOCK_FILE = "served_models.json"
+
+
+class ServiceStartError(NoDataError):
+    """The service cannot start on this home: what is missing, and what fills it."""
+
+
+def require_feature_store(settings: Settings) -> None:
+    """Fail unless the home holds data and a Feast registry (a file registry is checked;
+    a SQL one is reached by the worker)."""
+    where = f"PRICING_HOME={settings.home_dir}"
+    if "home" not in settings.model_fields_set:
+        where += " (PRICING_HOME is not set: the default ./.pricing of the folder it runs in)"
+    try:
+        HomeData(settings.data_dir).require_grain()
+    except NoDataError as error:
+        raise ServiceStartError(f"cannot serve {where}: {error}") from None
+    registry = settings.registry.feast_config(settings.feast_dir)
+    if registry["registry_type"] == "file" and not Path(registry["path"]).exists():
+        raise ServiceStartError(
+            f"cannot serve {where}: no Feast registry at {registry['path']}; run `pricing "
+            "store apply` and `pricing store materialize` (or `pricing train`) first"
+        )
 
 
 def prod_tags(settings: Settings) -> dict[str, str]:
@@ -32,6 +57,32 @@ def served_tags(settings: Settings) -> dict[str, str]:
     if lock.is_file():
         return dict(json.loads(lock.read_text()))
     return prod_tags(settings)
+
+
+def latest_bento(settings: Settings) -> str | None:
+    """The most recently built pricing bento in the home's bento store."""
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    from pricing.registry import bind_bentoml
+
+    bind_bentoml(settings)
+    try:
+        bentos = bentoml.bentos.list(BENTO_NAME)
+    except NotFound:
+        return None
+    return str(max(bentos, key=lambda b: b.info.creation_time).tag) if bentos else None
+
+
+def pinned_tags(settings: Settings, tag: str) -> dict[str, str]:
+    """The model tags a built bento serves (empty if it pins none)."""
+    import bentoml
+
+    from pricing.registry import bind_bentoml
+
+    bind_bentoml(settings)
+    lock = Path(bentoml.bentos.get(tag).path) / "src" / SERVICE_PACKAGE / LOCK_FILE
+    return dict(json.loads(lock.read_text())) if lock.is_file() else {}
 
 
 def _stage(package: str, target: Path, patterns: tuple[str, ...]) -> None:

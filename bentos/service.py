@@ -3,16 +3,21 @@
 Models are pinned at build time (``served_models.json``, written into the bento by
 ``pricing build``) and packed into the bento; served as a module (``bentoml serve
 pricing_bentos.service:Pricing``), the home's ``prod`` models (else the most recent) are
-served. Online features come from the home's Feast store (``PRICING_HOME``).
+served. Online features come from the home's Feast store (``PRICING_HOME``), checked when
+``bentoml serve`` imports this module, before it starts any worker: a home without data or
+Feast registry stops the server once, naming what is missing, instead of BentoML restarting a
+failing worker forever while requests hang.
 """
 
 from __future__ import annotations
 
 import gc
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import bentoml
+from starlette.responses import JSONResponse
 
 from pricing.environment import configure_libraries
 from pricing.registry import bind_bentoml
@@ -25,10 +30,24 @@ from pricing.serving.http_responses import (
     simulate_response,
 )
 from pricing.settings import get_settings
-from pricing_bentos.build import served_tags
+from pricing_bentos.build import ServiceStartError, require_feature_store, served_tags
+
+
+def error_response(status: HTTPStatus, message: str) -> Any:
+    """An error body shaped like the service's 400s (``{"error": ..., "detail": [{"type",
+    "loc", "msg"}]}``). Returned, not raised: BentoML passes a response through but wraps an
+    exception's message in a list."""
+    kind = status.phrase.lower().replace(" ", "_")
+    detail = [{"type": kind, "loc": ["item"], "msg": message}]
+    return JSONResponse({"error": message, "detail": detail}, status_code=status)
+
 
 SETTINGS = get_settings()  # this process's edge: read once, passed on as a value
 configure_libraries(SETTINGS)
+try:
+    require_feature_store(SETTINGS)
+except ServiceStartError as error:  # once, here: BentoML would restart a failing worker forever
+    raise SystemExit(f"error: {error}") from None
 bind_bentoml(SETTINGS)
 TAGS = served_tags(SETTINGS)
 
@@ -77,11 +96,9 @@ class Pricing:
         try:
             return simulate_response(self.runtime.simulate(item, prices))
         except UnknownItemError as error:
-            raise bentoml.exceptions.NotFound(str(error)) from None
+            return error_response(HTTPStatus.NOT_FOUND, str(error))
         except LookupError as error:
-            raise bentoml.exceptions.BentoMLException(
-                str(error), error_code=bentoml.exceptions.HTTPStatus.UNPROCESSABLE_ENTITY
-            ) from None
+            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
 
     @bentoml.api(route="/metadata")
     async def metadata(self) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from typing import Annotated, Any
 
@@ -23,9 +22,23 @@ def _flows() -> Any:
     return pipeline
 
 
+#: The flows `flows run` takes (pricing_flows.pipeline.FLOWS; listed here so `--help` needs
+#: no Prefect import, and tests/integration/flows/test_pipeline.py checks they agree).
+FLOW_NAMES = (
+    "pipeline", "ingest", "build_features", "materialize", "snapshot", "train_demand",
+    "train_elasticity", "train_agent", "evaluate", "promote", "build_bento",
+)  # fmt: skip
+
+
 @app.command("run")
 def run(
-    name: Annotated[str, typer.Argument(help="pipeline, or one flow (see --help).")] = "pipeline",
+    name: Annotated[
+        str,
+        typer.Argument(
+            help=f"The flow: {', '.join(FLOW_NAMES)} ('-' or '_' alike).",
+            show_default=True,
+        ),
+    ] = "pipeline",
     source: Annotated[str | None, typer.Option(help="Ingest this file first.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Or a built-in data set (oj, ...).")] = None,
     quick: Annotated[bool, typer.Option(help="Tiny models (smoke check).")] = False,
@@ -34,9 +47,10 @@ def run(
 ) -> None:
     """Run a flow here; it reports to PREFECT_API_URL's server, or a temporary local one."""
     cfg = settings()
+    name = name.replace("-", "_")
+    if name not in FLOW_NAMES:
+        fail(f"unknown flow {name!r}; choose from {', '.join(FLOW_NAMES)}", code=2)
     pipeline = _flows()
-    if name not in pipeline.FLOWS:
-        fail(f"unknown flow {name!r}; choose from {sorted(pipeline.FLOWS)}", code=2)
     params: dict[str, Any] = {"home": str(cfg.home_dir)}
     if name == "pipeline":
         params |= {"source": source, "dataset": dataset, "quick": quick}
@@ -60,27 +74,45 @@ def serve(
         3600
     ),
     retrain_cron: Annotated[str, typer.Option(help="Cron of the full pipeline.")] = "0 3 * * *",
+    in_process: Annotated[
+        bool, typer.Option("--in-process", hidden=True, help="Run Prefect's runner here.")
+    ] = False,
 ) -> None:
     """Register the deployments (materialize hourly, retrain daily) with the Prefect server
-    PREFECT_API_URL names and run them when due (blocks)."""
+    PREFECT_API_URL names and run them when due (blocks; SIGTERM or Ctrl-C stops it)."""
     if not os.environ.get("PREFECT_API_URL"):
         fail(
             "PREFECT_API_URL is not set: start a server (`pricing flows server`, or `prefect "
             "server start`) and export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
+    cfg = settings()
+    if in_process:
+        _serve_deployments(str(cfg.home_dir), materialize_every, retrain_cron)
+        return
+    # Prefect's runner runs in a child this command stops: on a stop signal it pauses the
+    # deployments first, which hangs for good once the API has stopped.
+    from pricing.processes import supervise
+
+    command = [sys.executable, "-m", "pricing.cli.main", "flows", "serve", "--in-process"]
+    command += ["--materialize-every", str(materialize_every), "--retrain-cron", retrain_cron]
+    raise typer.Exit(supervise(command, os.environ | cfg.as_environment()))
+
+
+def _serve_deployments(home: str, materialize_every: int, retrain_cron: str) -> None:
+    """Prefect's runner over every deployment, each naming the home its runs work on."""
     from prefect import serve as prefect_serve
 
     pipeline = _flows()
-    home = {"home": str(settings().home_dir)}  # every run names the home it works on
+    params = {"home": home}
     deployments = [
         pipeline.materialize.to_deployment(
-            name="hourly", interval=materialize_every, parameters=home
+            name="hourly", interval=materialize_every, parameters=params
         ),
         pipeline.pricing_pipeline.to_deployment(
-            name="daily-retrain", cron=retrain_cron, parameters=home
+            name="daily-retrain", cron=retrain_cron, parameters=params
         ),
         *[
-            pipeline.FLOWS[name].to_deployment(name="on-demand", parameters=home)
+            pipeline.FLOWS[name].to_deployment(name="on-demand", parameters=params)
             for name in pipeline.FLOWS
             if name not in ("materialize", "pipeline")
         ],
@@ -89,14 +121,27 @@ def serve(
     prefect_serve(*deployments)
 
 
+def _ui_api_url(host: str, port: int) -> str:
+    """The API URL a browser showing the UI of a server on ``host:port`` calls (a wildcard
+    interface is reached on the loopback one)."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{reachable}:{port}/api"
+
+
 @app.command("server")
 def server(
     port: Annotated[int, typer.Option(help="Port of the API and UI.")] = 4200,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
 ) -> None:
-    """Start a Prefect server (API + UI, SQLite under the home) with telemetry off."""
-    console.print(
-        f"Prefect UI: http://{host}:{port}  (export PREFECT_API_URL=http://{host}:{port}/api)"
-    )
+    """Start a Prefect server (API + UI, SQLite under the home) with telemetry off; its UI
+    calls the API on this host and port (PREFECT_UI_API_URL overrides: a proxy, another
+    host); SIGTERM or Ctrl-C stops it."""
+    from pricing.processes import supervise
+
+    api = _ui_api_url(host, port)
+    env = dict(os.environ)
+    if not {"PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"} & env.keys():
+        env["PREFECT_SERVER_UI_API_URL"] = api
+    console.print(f"Prefect UI: http://{host}:{port}  (export PREFECT_API_URL={api})")
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", host]
-    raise typer.Exit(subprocess.call([*command, "--port", str(port)]))
+    raise typer.Exit(supervise([*command, "--port", str(port)], env))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Annotated
 
 import typer
@@ -12,33 +10,58 @@ from pricing.cli.common import JSON_OPTION, console, emit_json, fail, settings
 from pricing.settings import Settings
 
 
-def latest_bento(cfg: Settings) -> str | None:
-    """The most recently built pricing bento in the home's bento store."""
-    import bentoml
+def _models(tags: dict[str, str]) -> str:
+    return ", ".join(tags[kind] for kind in sorted(tags)) or "no models"
+
+
+def _build(cfg: Settings) -> str:
+    from pricing_bentos.build import build_bento, require_feature_store
+
+    require_feature_store(cfg)  # the build imports the service, which checks it too
+    with console.status("bentoml build (prod models pinned, packages not locked)"):
+        return build_bento(cfg)
+
+
+def prod_bento(cfg: Settings) -> str:
+    """The newest bento when it pins the prod models; else one built now, saying why (a bento
+    pins its models at build time, so one built before prod moved serves the old set)."""
+    from pricing_bentos.build import latest_bento, pinned_tags, prod_tags
+
+    newest, prod = latest_bento(cfg), prod_tags(cfg)
+    if newest is None:
+        console.print("no bento built yet: building one of prod first")
+    elif (pinned := pinned_tags(cfg, newest)) != prod:
+        console.print(
+            f"the newest bento {newest} serves {_models(pinned)} but prod is "
+            f"{_models(prod)}: building a bento of prod first"
+        )
+    else:
+        return newest
+    tag = _build(cfg)
+    console.print(f"built [bold]{tag}[/] (prod: {_models(prod)})")
+    return tag
+
+
+def _existing(cfg: Settings, tag: str) -> str:
     from bentoml.exceptions import NotFound
 
-    from pricing.registry import bind_bentoml
+    from pricing_bentos.build import pinned_tags
 
-    bind_bentoml(cfg)
     try:
-        bentos = bentoml.bentos.list("pricing")
+        pinned_tags(cfg, tag)
     except NotFound:
-        return None
-    return str(max(bentos, key=lambda b: b.info.creation_time).tag) if bentos else None
+        fail(f"no bento {tag} in {cfg.bentoml_home / 'bentos'}; `pricing build` makes one")
+    return tag
 
 
 def build(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
     """Build a versioned bento of the pricing service with the home's prod models."""
-    from pricing.registry import ModelNotFoundError
-    from pricing_bentos.build import build_bento
+    from pricing.serving.process import serve_command_line
 
     cfg = settings()
-    try:
-        with console.status("bentoml build (models pinned, packages not locked)"):
-            tag = build_bento(cfg)
-    except ModelNotFoundError as error:
-        fail(str(error))
-    console.print(f"built [bold]{tag}[/]; serve it with `pricing serve` or `bentoml serve {tag}`")
+    tag = _build(cfg)
+    console.print(f"built [bold]{tag}[/]; serve it with `pricing serve`, or from any folder:")
+    console.print(serve_command_line(cfg, tag), markup=False, soft_wrap=True)
     if json_out:
         emit_json({"bento": tag})
 
@@ -47,15 +70,19 @@ def serve(
     port: Annotated[int, typer.Option(help="HTTP port.")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     bento: Annotated[
-        str | None, typer.Option(help="Bento tag (default: the latest built, else the source).")
+        str | None,
+        typer.Option(help="Serve exactly this bento (default: one of prod, built if needed)."),
     ] = None,
 ) -> None:
-    """Start the pricing service (``bentoml serve``) on this home's models and features."""
-    from pricing.serving.process import service_environment
+    """Start the pricing service (``bentoml serve``) on this home's prod models and features;
+    SIGTERM or Ctrl-C stops it and its workers."""
+    from pricing.processes import supervise
+    from pricing.serving.process import serve_command, service_environment
+    from pricing_bentos.build import require_feature_store
 
     cfg = settings()
-    target = bento or latest_bento(cfg) or "pricing_bentos.service:Pricing"
+    require_feature_store(cfg)
+    target = prod_bento(cfg) if bento is None else _existing(cfg, bento)
     console.print(f"serving {target} on http://{host}:{port} (OpenAPI at /docs.json)")
-    command = [sys.executable, "-m", "bentoml", "serve", target, "--host", host]
-    command += ["--port", str(port)]
-    raise typer.Exit(subprocess.call(command, env=service_environment(cfg)))
+    code = supervise(serve_command(target, host, port), service_environment(cfg))
+    raise typer.Exit(code)

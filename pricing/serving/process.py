@@ -1,11 +1,11 @@
-"""Start and stop a real ``bentoml serve`` process (benchmarks, integration tests)."""
+"""The ``bentoml serve`` process of a home: its environment, its command line, and a running
+one for benchmarks and tests (supervised as every child is: :mod:`pricing.processes`)."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +14,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from pricing.processes import free_port, start, stop_process
 from pricing.settings import Settings
 
 NATIVE_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def serve_command(target: str, host: str, port: int) -> list[str]:
+    """``bentoml serve TARGET`` with this interpreter's BentoML."""
+    command = [sys.executable, "-m", "bentoml", "serve", target, "--host", host]
+    return [*command, "--port", str(port)]
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
@@ -39,17 +40,6 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: 
     raise TimeoutError(f"service at {url} not ready after {timeout:.0f}s; see {log}")
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """Stop a process started in its own session, and its children (TERM, then KILL)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @contextmanager
 def running_service(
     target: str,
@@ -59,18 +49,13 @@ def running_service(
     timeout: float = 120.0,
 ) -> Iterator[str]:
     """``bentoml serve TARGET`` on a free port (pinned to ``cpus`` with taskset); its URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "bentoml", "serve", target, "--host", "127.0.0.1"]
-    command += ["--port", str(port)]
+    command = serve_command(target, "127.0.0.1", free_port())
     if cpus is not None and shutil.which("taskset"):
         command = ["taskset", "-c", cpus, *command]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+        process = start(command, env, out)
+    url = f"http://127.0.0.1:{command[-1]}"
     try:
         wait_ready(url, process, timeout, log)
         yield url
@@ -85,3 +70,24 @@ def service_environment(settings: Settings) -> dict[str, str]:
     for name in NATIVE_THREADS:  # one worker per core: native pools only spin against it
         env.setdefault(name, "1")
     return env
+
+
+def serve_command_line(settings: Settings, target: str) -> str:
+    """A shell line that serves ``target`` on this home as configured, from any directory:
+    ``BENTOML_HOME``, ``PRICING_HOME`` and every other setting that is not the default in
+    front, paths absolute."""
+    defaults = Settings.model_construct().as_environment()
+    chosen = settings.as_environment()
+    values = settings.model_dump()
+    env = {"BENTOML_HOME": str(settings.bentoml_home), "PRICING_HOME": chosen["PRICING_HOME"]}
+    for name, value in chosen.items():
+        field = name.removeprefix("PRICING_").lower()
+        if name in env or name == "PRICING_MODEL_STORE" or value == defaults.get(name):
+            continue  # the model store is BENTOML_HOME
+        path = values.get(field)
+        env[name] = str(path.expanduser().resolve()) if isinstance(path, Path) else value
+    bentoml = shutil.which("bentoml")
+    here = Path(sys.executable).parent / "bentoml"
+    program = "bentoml" if bentoml and Path(bentoml) == here else f"{sys.executable} -m bentoml"
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    return f"{assignments} {program} serve {shlex.quote(target)}"

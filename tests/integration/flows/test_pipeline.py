@@ -95,3 +95,16 @@ def test_bad_input_fails_the_ingest_flow_naming_the_row(home, tmp_path):
     with pytest.raises(Exception, match=r"row 2, column 'price' \(value '-1'\)"):
         pipeline.ingest(source=str(path))
     assert not (home.data_dir / "sales.parquet").exists()  # nothing stored
+
+
+def test_the_command_line_lists_every_flow_and_takes_dashes():
+    from typer.testing import CliRunner
+
+    from pricing.cli import app
+    from pricing.cli.flows import FLOW_NAMES
+
+    assert set(FLOW_NAMES) == set(pipeline.FLOWS)
+    shown = CliRunner().invoke(app, ["flows", "run", "--help"], env={"COLUMNS": "300"})
+    assert all(name in shown.output for name in FLOW_NAMES)
+    refused = CliRunner().invoke(app, ["flows", "run", "build-featurez"])
+    assert refused.exit_code == 2 and "build_features" in refused.output

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pricing.data.synthetic import generate_into_home
-from pricing.serving.process import free_port, stop_process
+from pricing.processes import free_port, stop_process
 from pricing.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
