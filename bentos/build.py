@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from importlib.resources import files
 from pathlib import Path
@@ -96,13 +98,20 @@ def _stage(package: str, target: Path, patterns: tuple[str, ...]) -> None:
             shutil.copy2(path, destination)
 
 
+class BentoBuildError(RuntimeError):
+    """``bentoml build`` failed; the message carries the end of its output."""
+
+
 def build_bento(settings: Settings) -> str:
-    """Build a versioned bento of the service with the current prod models; its tag."""
-    import bentoml
+    """Build a versioned bento of the service with the current prod models; its tag.
 
-    from pricing.registry import bind_bentoml
+    ``bentoml build`` imports the service module, which reads its settings and pins its
+    models when imported: it runs in a process of its own, given this home's settings (as a
+    server would be), so a process that builds for several homes (the demo, a flow, tests)
+    never packs the models a module imported earlier pinned for another home.
+    """
+    from pricing.serving.process import service_environment
 
-    bind_bentoml(settings)
     tags = prod_tags(settings)
     with tempfile.TemporaryDirectory(prefix="pricing-bento-") as tmp:
         context = Path(tmp)
@@ -110,7 +119,14 @@ def build_bento(settings: Settings) -> str:
         _stage(SERVICE_PACKAGE, context / SERVICE_PACKAGE, ("*.py", "bentofile.yaml"))
         lock = context / SERVICE_PACKAGE / LOCK_FILE
         lock.write_text(json.dumps(tags, indent=2, sort_keys=True) + "\n")
-        bento = bentoml.bentos.build_bentofile(
-            str(context / SERVICE_PACKAGE / "bentofile.yaml"), build_ctx=str(context)
-        )
-    return str(bento.tag)
+        bentofile = context / SERVICE_PACKAGE / "bentofile.yaml"
+        done = subprocess.run(
+            [sys.executable, "-m", "bentoml", "build", str(context), "-f", str(bentofile),
+             "--output", "tag"],
+            env=service_environment(settings), cwd=context, capture_output=True, text=True,
+            timeout=600, check=False,
+        )  # fmt: skip
+    built = [line for line in done.stdout.splitlines() if line.startswith("__tag__:")]
+    if done.returncode != 0 or not built:
+        raise BentoBuildError(f"bentoml build failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return built[-1].removeprefix("__tag__:").strip()

@@ -112,8 +112,10 @@ class Session:
                                   capture_output=True, text=True, timeout=60)  # fmt: skip
             assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
             answer = json.loads(done.stdout)
-            if "/recommend" in command:  # every README product is priced
-                assert all(item.get("recommended_price") for item in answer["items"]), answer
+            if "/recommend" in command:  # a README product is priced; any other named
+                for item in answer["items"]:
+                    key = "recommended_price" if item["product_id"].startswith("SKU-") else "error"
+                    assert item.get(key), (command, item)
             return
         assert words[0] == "pricing", f"the README's shell blocks run pricing commands: {command}"
         args = words[1:]
@@ -154,7 +156,7 @@ class Session:
         done = subprocess.run([sys.executable, "-c", self.expand(code)], cwd=self.folder,
                               env=self.env, capture_output=True, text=True, timeout=60)  # fmt: skip
         assert done.returncode == 0, (code, done.stderr[-3000:])
-        assert "SKU-1" in done.stdout and "NOT-A-SKU" in done.stdout, done.stdout
+        assert "SKU-1" in done.stdout, done.stdout
 
     def stop(self) -> None:
         for process in reversed(self.background):

@@ -29,6 +29,16 @@ def operator_env(home: Path, **extra: str) -> dict[str, str]:
     return env | {"PRICING_HOME": str(home), "BENTOML_HOME": str(home / "bentoml")} | extra
 
 
+def run_on(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``pricing ARGS`` as an operator of ``home`` runs it, from the folder beside it; the
+    finished process whatever its exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "pricing.cli.main", *args],
+        env=operator_env(home), cwd=home.parent, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+
+
 def cli(env: Mapping[str, str], *args: str, timeout: float = 600) -> str:
     """``pricing ARGS`` as a process; its stdout (it must succeed)."""
     done = subprocess.run(

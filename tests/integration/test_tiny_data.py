@@ -8,9 +8,7 @@ serving is then asked in process, through the runtime the service wraps.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +17,7 @@ import pytest
 from pricing.serving.http_requests import Item
 from pricing.serving.runtime import Runtime, registry_models
 from pricing.settings import Settings, get_settings
+from tests.integration.commands import run_on
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -42,17 +41,7 @@ def tiny_csv(path: Path, days: int = 10) -> Path:
 
 
 def pricing(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRICING_HOME": str(home), "PRICING_MODEL_STORE": str(home / "bentoml")}
-    env.pop("BENTOML_HOME", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "pricing.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home.parent,
-        timeout=600,
-        check=False,
-    )
+    done = run_on(home, *args)
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
     return done
 

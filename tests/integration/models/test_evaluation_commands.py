@@ -5,31 +5,20 @@ written on the way."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pricing.data.synthetic import generate_into_home
 from pricing.settings import Settings
+from tests.integration.commands import run_on
 
 pytestmark = pytest.mark.integration
 
 
 def pricing(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRICING_HOME": str(home), "PRICING_MODEL_STORE": str(home / "bentoml")}
-    env.pop("BENTOML_HOME", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pricing.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home.parent,
-        timeout=300,
-        check=False,
-    )
+    return run_on(home, *args, timeout=300)
 
 
 @pytest.mark.parametrize("command", ["forecast", "elasticity"])
