@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +14,7 @@ from pricing.settings import Settings
 from pricing.store import ops
 from pricing.store.definitions import FEATURES
 from pricing.store.snapshots import create_snapshot, load_snapshot, show_snapshot
+from tests.integration.store.rows import same_values
 from tests.services import postgres_url
 
 pytestmark = pytest.mark.integration
@@ -32,17 +31,6 @@ def prepare(settings: Settings, seed: int = 3, products: int = 4, days: int = 60
 def online(settings: Settings, products: list[str]) -> list[dict]:
     frame = ops.online_features(settings, products, "all")
     return frame.to_dict(orient="records")
-
-
-def same(a: dict, b: dict) -> bool:
-    for key in a:
-        x, y = a[key], b[key]
-        if isinstance(x, float) and isinstance(y, float):
-            if not (math.isclose(x, y, rel_tol=1e-12) or (math.isnan(x) and math.isnan(y))):
-                return False
-        elif x != y:
-            return False
-    return True
 
 
 def expected_latest(settings: Settings, product: str) -> dict:
@@ -63,10 +51,10 @@ def test_sqlite_and_redis_round_trip_equal_values(make_settings, redis_url):
     products = ["P0001", "P0002", "P0003"]
     from_lite, from_redis = online(lite, products), online(red, products)
     for a, b, product in zip(from_lite, from_redis, products, strict=True):
-        assert same(a, b), (a, b)
+        assert same_values(a, b), (a, b)
         truth = expected_latest(lite, product)
         got = {k: a[k] for k in truth}
-        assert same(got, truth), (got, truth)
+        assert same_values(got, truth), (got, truth)
         assert a["units_ma7"] is not None and a["last_price"] > 0
 
 
@@ -77,8 +65,8 @@ def test_two_homes_on_one_redis_never_share_keys(make_settings, redis_url):
     prepare(first, seed=11)
     prepare(second, seed=12)  # same product ids, other values, written after the first
     a, b = online(first, ["P0001"])[0], online(second, ["P0001"])[0]
-    assert same({k: a[k] for k in FEATURE_NAMES}, expected_latest(first, "P0001"))
-    assert same({k: b[k] for k in FEATURE_NAMES}, expected_latest(second, "P0001"))
+    assert same_values({k: a[k] for k in FEATURE_NAMES}, expected_latest(first, "P0001"))
+    assert same_values({k: b[k] for k in FEATURE_NAMES}, expected_latest(second, "P0001"))
     assert a["last_price"] != b["last_price"] or a["units_ma7"] != b["units_ma7"]
     client = redis.Redis.from_url(redis_url)
     keys = list(client.scan_iter(count=1000))
@@ -127,6 +115,6 @@ def test_sql_registry_on_postgres(make_settings):
     settings = make_settings("pg", registry="sql", registry_url=postgres_url())
     prepare(settings, products=2, days=40)
     row = online(settings, ["P0001"])[0]
-    assert same({k: row[k] for k in FEATURE_NAMES}, expected_latest(settings, "P0001"))
+    assert same_values({k: row[k] for k in FEATURE_NAMES}, expected_latest(settings, "P0001"))
     info = create_snapshot(settings)
     assert show_snapshot(settings, info.snapshot)["rows"] == str(info.rows)

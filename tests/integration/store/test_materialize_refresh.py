@@ -5,7 +5,6 @@ is filled by one `pricing store materialize`."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from pricing.store.backends import RedisOnlineStore
 from pricing.store.definitions import FEATURES
 from pricing.store.snapshots import create_snapshot
 from pricing.training import publish, train_model
+from tests.integration.store.rows import same_values
 
 pytestmark = pytest.mark.integration
 PRODUCTS = ["P0001", "P0002", "P0003"]
@@ -33,20 +33,6 @@ def prepare(settings: Settings) -> None:
     build_features(settings)
     ops.apply(settings)
     ops.materialize(settings)
-
-
-def same(a: dict, b: dict) -> bool:
-    """Equal feature rows (NaN equals NaN)."""
-    if a.keys() != b.keys():
-        return False
-    for key in a:
-        x, y = a[key], b[key]
-        if isinstance(x, float) and isinstance(y, float):
-            if not (math.isclose(x, y, rel_tol=1e-12) or (math.isnan(x) and math.isnan(y))):
-                return False
-        elif x != y:
-            return False
-    return True
 
 
 def materialize_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict:
@@ -118,7 +104,7 @@ def test_a_home_switched_to_redis_is_filled_by_one_materialize(
     assert sorted(answer["views"]) == sorted(answer["full"]) == BASE_VIEWS
     in_redis = ops.online_features(red, PRODUCTS).to_dict(orient="records")
     for a, b in zip(in_sqlite, in_redis, strict=True):
-        assert same(a, b), (a, b)
+        assert a.keys() == b.keys() and same_values(a, b), (a, b)
 
     # Filled once: the next run loads by time only, and there is nothing newer.
     assert materialize_cli(red, monkeypatch)["views"] == []
