@@ -26,6 +26,7 @@ from pricing.store.backends import (
     Registry,
     SqliteOnlineStore,
 )
+from pricing.streaming.config import KafkaSettings
 
 #: A backend named by a plain word (``PRICING_ONLINE_STORE=redis``) takes its connection
 #: from the flat setting beside it (``PRICING_REDIS_URL``): backend field -> (setting, option).
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
         extra="forbid",
         validate_default=True,
         populate_by_name=True,
+        env_nested_delimiter="__",
     )
 
     home: Path = Field(
@@ -82,6 +84,11 @@ class Settings(BaseSettings):
     )
     spark_master: str = Field(
         "local[*]", description="Spark master URL (when PRICING_OFFLINE_STORE=spark)."
+    )
+    kafka: KafkaSettings = Field(
+        default_factory=KafkaSettings,
+        description="Kafka cluster, topics and consumer group of the real-time path "
+        "(PRICING_KAFKA__BOOTSTRAP_SERVERS=host:9092, ...); empty servers = the embedded broker.",
     )
     model_store: Path | None = Field(
         None,
@@ -206,6 +213,12 @@ class Settings(BaseSettings):
         return self.home_dir / "generated"
 
     @property
+    def stream_dir(self) -> Path:
+        """The real-time path's state: the realtime view's offline log, the embedded broker's
+        address, the consumer's status."""
+        return self.home_dir / "stream"
+
+    @property
     def decisions_dir(self) -> Path:
         return self.logs_dir / "decisions"
 
@@ -235,7 +248,9 @@ class Settings(BaseSettings):
     def as_environment(self) -> dict[str, str]:
         """``PRICING_*`` variables that give a child process these very settings."""
         env = {}
-        for name, value in self.model_dump(mode="json", exclude_none=True).items():
+        dumped = self.model_dump(mode="json", exclude_none=True)
+        dumped["kafka"] = self.kafka.exported()  # the dump masks the SASL password
+        for name, value in dumped.items():
             text = value if isinstance(value, str) else json.dumps(value)
             env[f"PRICING_{name.upper()}"] = text
         env["PRICING_HOME"] = str(self.home_dir)

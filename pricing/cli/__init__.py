@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from pricing.cli import bench, data, demo, evaluate, flows, promote, serve, store, train
+from pricing.cli import bench, data, demo, evaluate, flows, promote, serve, store, stream, train
 from pricing.cli.common import friendly_errors
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.add_typer(store.snapshot_app, name="snapshot")
 app.add_typer(evaluate.app, name="evaluate")
 app.add_typer(bench.app, name="bench")
 app.add_typer(flows.app, name="flows")
+app.add_typer(stream.app, name="stream")
 app.command("demo")(demo.demo)
 app.command("train")(friendly_errors(train.train))
 app.command("build")(friendly_errors(serve.build))

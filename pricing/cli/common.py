@@ -54,11 +54,15 @@ def user_error_code(error: Exception) -> int | None:
     from pricing.data.validation import ValidationError
     from pricing.models.history import InsufficientHistoryError
     from pricing.registry import ModelNotFoundError
+    from pricing.streaming.broker import BrokerError
+
+    if type(error).__name__ == "NoBrokersAvailable":  # kafka-python, imported only when used
+        return 1
 
     if isinstance(error, ValidationError | GrainError | MappingError | LoadError):
         return 2
     missing = NoDataError | ClockError | HomeNotEmptyError | ModelNotFoundError
-    missing |= InsufficientHistoryError
+    missing |= InsufficientHistoryError | BrokerError
     return 1 if isinstance(error, missing) else None
 
 

@@ -97,3 +97,15 @@ def ttl_periods(grain: str, periods: int) -> pd.Timedelta:
     """A duration of ``periods`` periods (months counted as 31 days) for Feast ttl."""
     days = {"daily": 1, "weekly": 7, "monthly": 31}[grain]
     return pd.Timedelta(days=days * periods)
+
+
+def period_start_of(when: pd.Timestamp, grain: str, anchor: pd.Timestamp) -> pd.Timestamp:
+    """Start of the period holding ``when``; weeks are counted from ``anchor`` (a period
+    start of the home: real weekly data need not start on a Monday)."""
+    when = when.tz_convert("UTC") if when.tzinfo else when.tz_localize("UTC")
+    if grain == "daily":
+        return when.floor("D")
+    if grain == "monthly":
+        return pd.Timestamp(year=when.year, month=when.month, day=1, tz="UTC")
+    weeks = (when - anchor) // pd.Timedelta(days=7)
+    return anchor + pd.Timedelta(days=7) * weeks

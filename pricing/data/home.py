@@ -24,8 +24,12 @@ META_FILE = "meta.json"
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
     """Write Parquet with microsecond timestamps (Spark-readable), then rename into place."""
+    write_table_atomic(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> None:
+    """``write_parquet_atomic`` for an Arrow table (its schema kept as is, even when empty)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

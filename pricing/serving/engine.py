@@ -29,7 +29,13 @@ from pricing.policy.ladder import build_ladder
 from pricing.serving.catalog import Catalog, Entry, UnknownItemError
 from pricing.serving.confidence import cap_for_source, decision_confidence
 from pricing.serving.explain import explain, not_allowed_reason
-from pricing.serving.features import FeatureSource, Row, freshness_problem, number
+from pricing.serving.features import (
+    FeatureSource,
+    Row,
+    freshness_problem,
+    number,
+    prefer_realtime,
+)
 from pricing.serving.http_requests import Item
 from pricing.serving.prepared import AnswerPrices, Prepared
 
@@ -239,6 +245,7 @@ class Engine:
         as_of = self.as_of()
         prepared = []
         for (slot, item, entry), row in zip(known, rows, strict=True):
+            row = prefer_realtime(row)
             problem = freshness_problem(row, as_of, self.config.max_age)
             prepared.append((self._prepare(slot, item, entry, row, asked), problem))
         return results, prepared

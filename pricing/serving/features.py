@@ -34,13 +34,10 @@ class FeastFeatureSource:
 
     def __init__(self, settings: Settings, service: str | None = None) -> None:
         from pricing.store.config import open_store
-        from pricing.store.definitions import BASE_SERVICE, SERVING_SERVICE
+        from pricing.store.ops import serving_service
 
         self.store = open_store(settings)
-        names = {s.name for s in self.store.list_feature_services()}
-        self.service_name = service or (
-            SERVING_SERVICE if SERVING_SERVICE in names else BASE_SERVICE
-        )
+        self.service_name = service or serving_service(self.store)
         self.service = self.store.get_feature_service(self.service_name)
 
     def read(self, keys: Sequence[tuple[str, str]]) -> list[Row]:
@@ -50,6 +47,37 @@ class FeastFeatureSource:
         result = self.store.get_online_features(features=self.service, entity_rows=rows)
         columns = result.to_dict(include_event_timestamps=True)
         return [{name: values[i] for name, values in columns.items()} for i in range(len(keys))]
+
+
+#: batch feature -> the streamed feature that stands in for it when newer.
+REALTIME_OVERRIDES = {
+    "last_price": "realtime_price",
+    "competitor_min_price": "realtime_competitor_price",
+    "on_hand": "realtime_on_hand",
+}
+
+
+def prefer_realtime(row: Row) -> Row:
+    """The row with each batch value replaced by its streamed one when that is newer.
+
+    A batch row is stamped at its period's end and summarises the whole period, so it wins
+    over events from inside that period; an event after it (a competitor's cut this morning)
+    wins over it. The replaced values keep their event time, and ``realtime_used`` names them
+    (the decision log keeps it).
+    """
+    used = []
+    for batch, streamed in REALTIME_OVERRIDES.items():
+        value, when = number(row, streamed), number(row, streamed + "_time")
+        if not (math.isfinite(value) and math.isfinite(when)):
+            continue
+        stamp = number(row, batch + TS)
+        if math.isfinite(stamp) and stamp > 0 and when <= stamp:
+            continue
+        row[batch], row[batch + TS] = value, when
+        used.append(batch)
+    if used:
+        row["realtime_used"] = ",".join(used)
+    return row
 
 
 def number(row: Row, name: str) -> float:

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from feast import Entity, FeatureService, FeatureView, Field, ValueType
+from feast import Entity, FeatureService, FeatureView, Field, PushSource, ValueType
 from feast.types import Float64, String
 
 from pricing.data.grain import ttl_periods
 from pricing.settings import Settings
+from pricing.streaming.realtime import PUSH_SOURCE, REALTIME_FEATURES, SALE_IDS, VIEW
 
 BASE_SERVICE = "pricing_features_v1"
 SERVING_SERVICE = "pricing_serving_v1"
+#: v1 + the realtime view. A service of its own rather than a wider v1: a client or decision
+#: log reading v1 keeps the exact features it was built against.
+REALTIME_SERVICE = "pricing_serving_v2"
 OWNER = "pricing-platform"
 
 #: view -> {feature: description}; the one catalogue of batch features.
@@ -74,6 +79,7 @@ TTL_PERIODS = {
     "competitor_stats": 8,
     "demand_forecast": 8,
     "elasticity": 400,
+    "realtime": 2,
 }
 
 
@@ -97,6 +103,39 @@ def _source(settings: Settings, view: str) -> Any:
         "description": f"Batch aggregates for {view}, stamped at the end of each period.",
     }
     return settings.offline_store.batch_source(settings.features_dir / f"{view}.parquet", **common)
+
+
+def realtime_log(settings: Settings) -> Path:
+    """The realtime view's offline side: every pushed row, appended by Feast."""
+    return settings.stream_dir / f"{VIEW}.parquet"
+
+
+def _realtime_view(settings: Settings, grain: str, entities: list[Entity]) -> FeatureView:
+    """The streamed features, written by Feast push (online and offline), never materialized."""
+    source = PushSource(
+        name=PUSH_SOURCE,
+        batch_source=settings.offline_store.batch_source(
+            realtime_log(settings),
+            name=f"{VIEW}_log",
+            timestamp_field="event_timestamp",
+            created_timestamp_column="created_timestamp",
+            description="Rows pushed by `pricing stream run` (the realtime view's offline log).",
+        ),
+        description="Kafka events folded per series by `pricing stream run`.",
+    )
+    schema = [Field(name=n, dtype=Float64, description=d) for n, d in REALTIME_FEATURES.items()]
+    schema.append(Field(name=SALE_IDS, dtype=String, description="Ids of the sales counted last."))
+    return FeatureView(
+        name=VIEW,
+        entities=entities,
+        ttl=timedelta(seconds=ttl_periods(grain, TTL_PERIODS[VIEW]).total_seconds()),
+        schema=schema,
+        source=source,
+        online=True,
+        description=f"Streamed price, competitor prices, stock and sales, {grain} periods.",
+        tags={"owner": OWNER, "grain": grain, "layer": "stream"},
+        owner=OWNER,
+    )
 
 
 def build_definitions(settings: Settings, grain: str, with_models: bool = False) -> Definitions:
@@ -142,6 +181,7 @@ def build_definitions(settings: Settings, grain: str, with_models: bool = False)
             tags={"owner": OWNER, "grain": grain, "layer": layer},
             owner=OWNER,
         )
+    views[VIEW] = _realtime_view(settings, grain, [product, location])
     base = FeatureService(
         name=BASE_SERVICE,
         features=[views[v] for v in FEATURES],
@@ -152,8 +192,14 @@ def build_definitions(settings: Settings, grain: str, with_models: bool = False)
     if with_models:
         services[SERVING_SERVICE] = FeatureService(
             name=SERVING_SERVICE,
-            features=list(views.values()),
-            description="Base features + demand forecast + elasticity: what serving reads (v1).",
+            features=[v for name, v in views.items() if name != VIEW],
+            description="Base features + demand forecast + elasticity: what serving read (v1).",
             tags={"owner": OWNER, "version": "1"},
+        )
+        services[REALTIME_SERVICE] = FeatureService(
+            name=REALTIME_SERVICE,
+            features=list(views.values()),
+            description="v1 + the realtime view: what serving reads (v2).",
+            tags={"owner": OWNER, "version": "2"},
         )
     return Definitions([product, location], views, services)

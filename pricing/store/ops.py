@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pricing.clock import resolve_as_of
-from pricing.data.home import HomeData, NoDataError, write_json_atomic
+from pricing.data.home import HomeData, NoDataError, write_json_atomic, write_table_atomic
 from pricing.data.schemas import KEY
 from pricing.environment import library_prints_logged
 from pricing.settings import Settings
@@ -20,10 +20,13 @@ from pricing.store.definitions import (
     FEATURES,
     MODEL_FEATURES,
     MODEL_TAG_FIELD,
+    REALTIME_SERVICE,
     SERVING_SERVICE,
     Definitions,
     build_definitions,
+    realtime_log,
 )
+from pricing.streaming.realtime import REALTIME_FEATURES, SALE_IDS, VIEW
 
 if TYPE_CHECKING:
     from feast import FeatureStore, FeatureView
@@ -42,13 +45,38 @@ def apply(settings: Settings) -> list[str]:
     """Register entities, views and services; returns the names applied."""
     definitions = home_definitions(settings)
     missing = [
-        v for v in definitions.views if not (settings.features_dir / f"{v}.parquet").exists()
+        v
+        for v in definitions.views
+        if v != VIEW and not (settings.features_dir / f"{v}.parquet").exists()
     ]
     if missing:
         raise NoDataError(f"feature files missing for {missing}; run `pricing features build`")
+    ensure_realtime_log(settings)
     store = open_store(settings)
     store.apply(definitions.objects())
     return [obj.name for obj in definitions.objects()]
+
+
+def ensure_realtime_log(settings: Settings) -> None:
+    """Create the realtime view's offline log, empty, if it does not exist yet (Feast appends
+    to it and reads its schema); an existing log is never touched."""
+    import pyarrow as pa
+
+    path = realtime_log(settings)
+    if path.exists():
+        return
+    stamp = pa.timestamp("us", tz="UTC")
+    schema = pa.schema(
+        [
+            ("product_id", pa.string()),
+            ("location_id", pa.string()),
+            ("event_timestamp", stamp),
+            ("created_timestamp", stamp),
+            *[(name, pa.float64()) for name in REALTIME_FEATURES],
+            (SALE_IDS, pa.string()),
+        ]
+    )
+    write_table_atomic(schema.empty_table(), path)
 
 
 @dataclass(frozen=True)
@@ -69,7 +97,8 @@ def materialize(
 
     A view resumes where its last materialization ended (a view never materialized starts at
     as-of minus its ttl: Feast's own incremental mode counts from the wall clock, which is
-    wrong for historical data sets). A view is reloaded whole instead (its online rows
+    wrong for historical data sets). The realtime view is written by pushes alone (its log is
+    its offline side), so no load touches it. A view is reloaded whole instead (its online rows
     replaced by its ttl window) when ``full``, when named in ``reload`` (model outputs
     republished at the same timestamp, which a load by time would skip), or when this online
     store is not the one it was last materialized into: Feast's registry records how far a
@@ -82,6 +111,8 @@ def materialize(
     loaded = json.loads(record_path.read_text()) if record_path.exists() else {}
     done, whole = [], []
     for view in store.list_feature_views():
+        if view.name == VIEW:
+            continue
         again = full or view.name in reload or loaded.get(view.name) != target
         start = (None if again else view.most_recent_end_time) or (end - view.ttl)
         if start.tzinfo is None:
@@ -126,7 +157,14 @@ def feature_order() -> list[str]:
     names: list[str] = []
     for view, fields in {**FEATURES, **MODEL_FEATURES}.items():
         names += [*fields, *([MODEL_TAG_FIELD[view]] if view in MODEL_TAG_FIELD else [])]
-    return names
+    return [*names, *REALTIME_FEATURES, SALE_IDS]
+
+
+def serving_service(store: FeatureStore) -> str:
+    """The newest serving service registered: v2 (with the realtime view), v1 (base + model
+    outputs, once training published them), else the base service."""
+    names = {s.name for s in store.list_feature_services()}
+    return next(s for s in (REALTIME_SERVICE, SERVING_SERVICE, BASE_SERVICE) if s in names)
 
 
 def online_features(
@@ -138,19 +176,11 @@ def online_features(
     """Latest online features for each (product, location), one row per requested product,
     keys first, then features in ``feature_order``.
 
-    Without ``service``: the serving service (base + model outputs) once training has
-    published them, else the base service.
+    Without ``service``: what serving reads (``serving_service``).
     """
-    from feast.errors import FeatureServiceNotFoundException
-
     store = open_store(settings)
     rows = [{"product_id": p, "location_id": location_id} for p in product_ids]
-    try:
-        chosen = store.get_feature_service(service or SERVING_SERVICE)
-    except FeatureServiceNotFoundException:
-        if service is not None:
-            raise
-        chosen = store.get_feature_service(BASE_SERVICE)
+    chosen = store.get_feature_service(service or serving_service(store))
     frame = pd.DataFrame(store.get_online_features(features=chosen, entity_rows=rows).to_dict())
     known = [name for name in [*KEY, *feature_order()] if name in frame.columns]
     return frame[known + sorted(set(frame.columns) - set(known))]

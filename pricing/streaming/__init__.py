@@ -1,0 +1,1 @@
+"""Real-time path: Kafka events -> validation -> Feast push (the ``realtime`` view)."""
