@@ -64,12 +64,85 @@ def demo_steps(
             ).summary.as_dict()
         return ingest_dataset(HomeData(settings.data_dir), dataset, replace=True).as_dict()
 
-    return [
+    steps = [
         ("data", data),
         ("pipeline", pipeline),
         ("online", lambda: sample_online(settings)),
         ("recommend", lambda: sample_recommendation(settings)),
     ]
+    if dataset == "synthetic":
+        periods = STREAM_PERIODS_QUICK if sizes.products <= 10 else STREAM_PERIODS
+        steps.append(("stream", lambda: stream_segment(settings, periods, seed)))
+    return steps
+
+
+#: Days of simulated events the streaming segment replays (a few thousand events in full).
+STREAM_PERIODS, STREAM_PERIODS_QUICK = 10, 5
+#: The rival price cut the segment ends with.
+DEMO_CUT = 0.2
+
+
+def stream_segment(settings: Settings, periods: int, seed: int) -> dict[str, Any]:
+    """Replay the market's next days as events into the realtime view (an embedded broker,
+    started and stopped here, unless a cluster is configured), then a rival's price cut:
+    the first product's streamed competitor price and our price before and after the cut,
+    and how long the cut took to reach the recommendation."""
+    import threading
+    import time
+
+    from pricing.data.home import HomeData
+    from pricing.store.realtime import RealtimeStore
+    from pricing.streaming.broker import BrokerError, broker_for
+    from pricing.streaming.consumer import StreamConsumer
+    from pricing.streaming.replay import (
+        competitor_cut,
+        events_from_tables,
+        publish,
+        synthetic_tables,
+    )
+
+    first = HomeData(settings.data_dir).read("sales")[["product_id", "location_id"]].iloc[0]
+    product = str(first["product_id"])
+    tables, grain = synthetic_tables(settings, periods, seed)
+    events = events_from_tables(tables, grain)
+    cut = competitor_cut(events, product, DEMO_CUT)
+    keep = ("competitor_price", "recommended_price", "current_price", "explanation")
+
+    def consumed(consumer: StreamConsumer, count: int) -> None:
+        deadline = time.monotonic() + 120
+        while consumer.stats.consumed < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    try:
+        with broker_for(settings) as servers:
+            consumer = StreamConsumer(settings, servers, RealtimeStore(settings))
+            stop = threading.Event()
+            worker = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+            worker.start()
+            try:
+                sent = publish(settings.kafka, servers, events)
+                consumed(consumer, sent.events)
+                before = sample_recommendation(settings)
+                published = time.perf_counter()
+                publish(settings.kafka, servers, [cut])
+                consumed(consumer, sent.events + 1)
+                after = sample_recommendation(settings)
+                reaction = time.perf_counter() - published
+            finally:
+                stop.set()
+                worker.join(timeout=30)
+    except BrokerError as error:
+        return {"skipped": str(error)}
+    return {
+        "events": sent.events + 1,
+        "published_per_s": round(sent.rate, 1),
+        "consumed": consumer.stats.consumed,
+        "product_id": product,
+        "cut_to": cut.model_dump()["price"],
+        "cut_to_recommendation_s": round(reaction, 3),
+        "before": {k: before.get(k) for k in keep},
+        "after": {k: after.get(k) for k in keep},
+    }
 
 
 def sample_recommendation(settings: Settings) -> dict[str, Any]:
@@ -110,5 +183,6 @@ def reset_home(settings: Settings) -> None:
         settings.feast_dir,
         settings.snapshots_dir,
         settings.generated_dir,
+        settings.stream_dir,
     ):
         shutil.rmtree(path, ignore_errors=True)

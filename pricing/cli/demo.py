@@ -73,6 +73,7 @@ def demo(
                 "promotion": results["pipeline"]["promotion"],
                 "bento": results["pipeline"].get("bento"),
                 "recommendation": results["recommend"],
+                "stream": results.get("stream"),
             }
         )
 
@@ -103,7 +104,8 @@ def _where_next(cfg: object, dataset: str, results: dict[str, Any], elapsed: flo
         f"online:    {pid}@{loc} units_ma7={first.get('units_ma7')} "
         f"last_price={first.get('last_price')} forecast_units={first.get('forecast_units')} "
         f"elasticity={first.get('elasticity')}\n"
-        f"price:     {rec.get('explanation', rec)}\n\n"
+        f"price:     {rec.get('explanation', rec)}\n"
+        f"{_stream_lines(results.get('stream'))}\n"
         "Where to look next:\n"
         f"  export PRICING_HOME={home}\n"
         "  pricing data products --limit 5\n"
@@ -111,7 +113,27 @@ def _where_next(cfg: object, dataset: str, results: dict[str, Any], elapsed: flo
         f"  pricing snapshot show {snap['snapshot']}\n"
         "  pricing serve --port 3000     (then POST /recommend, /simulate, /metadata; see README)\n"
         "  pricing flows server ; pricing flows serve   (Prefect UI and schedules)\n"
+        "  pricing stream broker ; pricing stream run ; pricing stream replay --cut "
+        f"{pid}:0.2   (real time)\n"
         "  pricing evaluate forecast --json ; pricing evaluate elasticity --json\n"
         "  pricing bench policy --scenarios 30 --seed 0 --json ; pricing bench serve --json\n"
         f"  feast -c {home}/feature_repo feature-views list   (rendered Feast repo)"
+    )
+
+
+def _stream_lines(stream: dict[str, Any] | None) -> str:
+    """The streaming segment: the rival's cut, and our price before and after it."""
+    if not stream:
+        return ""
+    if "skipped" in stream:
+        return f"stream:    skipped ({stream['skipped']})\n"
+    before, after = stream["before"], stream["after"]
+    return (
+        f"stream:    {stream['events']:,} events replayed into the realtime view, the last a "
+        f"rival cutting {stream['product_id']} to {stream['cut_to']:.2f} (in the price "
+        f"{stream['cut_to_recommendation_s']:.2f}s after it was published)\n"
+        f"  before:  competitor {before['competitor_price']} -> we price "
+        f"{before['recommended_price']}\n"
+        f"  after:   competitor {after['competitor_price']} -> we price "
+        f"{after['recommended_price']}: {after['explanation']}\n"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -97,7 +98,7 @@ def store_online(
     table = Table("feature", *frame["product_id"].astype(str))
     for column in frame.columns:
         if column not in ("product_id", "location_id"):
-            table.add_row(column, *(_fmt(v) for v in frame[column]))
+            table.add_row(column, *(_fmt(v, column) for v in frame[column]))
     console.print(table)
     if json_out:
         records = [
@@ -111,9 +112,12 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, column: str = "") -> str:
     if _missing(value):
         return "-"
+    if column.startswith("realtime_") and column.endswith(("_time", "_start")):
+        when = datetime.fromtimestamp(float(value), tz=UTC)  # type: ignore[arg-type]
+        return when.isoformat(timespec="seconds")
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 

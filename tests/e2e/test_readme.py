@@ -3,7 +3,7 @@ Python examples) on a fresh home made from a small file of the seed's format.
 
 Rules, so the examples stay what a user types: blocks run in README order in one folder;
 `export` sets the variable for the next commands; slow commands get `--quick`; long-running
-ones (`serve`, `flows server`, `flows serve`) are started in the background, awaited and
+ones (`serve`, `flows server`, `flows serve`, `stream broker`, `stream run`) are started in the background, awaited and
 stopped at the end; the README's ports (3000, 4200) become free ones; a block that ingests a
 file other than `sales.csv` gets a fresh home of its own; `make` lines are this suite itself.
 """
@@ -30,7 +30,7 @@ from pricing.serving.process import free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SLOW = ("train", "evaluate forecast", "evaluate elasticity", "flows run pipeline", "demo")
-LONG_RUNNING = ("serve", "flows server", "flows serve")
+LONG_RUNNING = ("serve", "flows server", "flows serve", "stream broker", "stream run")
 PRICING = [sys.executable, "-m", "pricing.cli.main"]
 
 
