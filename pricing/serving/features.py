@@ -62,8 +62,8 @@ def prefer_realtime(row: Row) -> Row:
 
     A batch row is stamped at its period's end and summarises the whole period, so it wins
     over events from inside that period; an event after it (a competitor's cut this morning)
-    wins over it. The replaced values keep their event time, and ``realtime_used`` names them
-    (the decision log keeps it).
+    wins over it, and so does any streamed value where the batch one is missing. The replaced
+    values keep their event time, and ``realtime_used`` names them (the decision log keeps it).
     """
     used = []
     for batch, streamed in REALTIME_OVERRIDES.items():
@@ -71,7 +71,8 @@ def prefer_realtime(row: Row) -> Row:
         if not (math.isfinite(value) and math.isfinite(when)):
             continue
         stamp = number(row, batch + TS)
-        if math.isfinite(stamp) and stamp > 0 and when <= stamp:
+        held = math.isfinite(number(row, batch)) and math.isfinite(stamp) and stamp > 0
+        if held and when <= stamp:
             continue
         row[batch], row[batch + TS] = value, when
         used.append(batch)

@@ -1,6 +1,7 @@
 """Event contracts of the real-time topics: one JSON message per sale, stock count or
 competitor price, validated by pydantic with the same rules as batch rows (prices > 0,
-units and stock >= 0, no unknown field, finite numbers, a timezone on every time).
+units and stock >= 0, no unknown field, finite numbers of JSON number type, a timezone on
+every time).
 
 A message is the event's JSON; its Kafka key is ``product_id|location_id`` so one series'
 events stay in order on one partition.
@@ -23,7 +24,8 @@ Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 class Event(BaseModel):
     """What every event carries: schema version, unique id, when it happened, which series."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    #: strict: a JSON string or boolean is not a number, an epoch integer is not a time
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     schema_version: Literal[1] = Field(description="Version of this contract (1).")
     event_id: Text = Field(description="Unique id; a redelivered event changes nothing.")

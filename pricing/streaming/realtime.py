@@ -168,9 +168,11 @@ def fold(
 ) -> Folded:
     """Apply ``events`` (in arrival order) to copies of ``states`` (missing keys start empty).
 
-    Every (series, period) the batch touches gets a row, changed or not, so a redelivered
-    batch rewrites the same rows: the offline log keeps them even if a crash cut the batch
-    short, and the online store, which already holds them, skips them.
+    Every (series, period) the batch touches gets a row, changed or not. A redelivered batch
+    (its events already folded) so rewrites the series' stored row, same values and stamp,
+    which the online store skips; sales of a period the series has left are stale and give
+    no row. Rows whose values differ are stamped strictly later than the series' last row;
+    a row repeating the stored one keeps its stamp.
     """
     out = Folded()
     touched: dict[Key, dict[float, State]] = {}

@@ -171,7 +171,8 @@ def synthetic_tables(
 
 
 def competitor_cut(events: list[Event], product_id: str, fraction: float) -> Event:
-    """A rival cutting ``product_id``'s price by ``fraction`` a minute after the last event."""
+    """A rival retailer cutting ``product_id``'s price by ``fraction`` a minute after the last
+    event (a substitute's price when the product has no rival retailer)."""
     if not 0 < fraction < 1:
         raise ValueError(f"a price cut must be a fraction between 0 and 1, got {fraction}")
     rivals = [
@@ -179,13 +180,20 @@ def competitor_cut(events: list[Event], product_id: str, fraction: float) -> Eve
     ]
     if not rivals:
         raise NoDataError(f"no competitor price of {product_id} in the replayed events to cut")
-    last = rivals[-1]
+    retailers = [e for e in rivals if e.competitor_type == "competitor"]
+    last = (retailers or rivals)[-1]
+    price = round(last.price * (1 - fraction), 2)
+    if not 0 < price < last.price:
+        raise ValueError(
+            f"cutting {product_id}'s rival price {last.price} by {fraction} gives {price}: "
+            "not a cut after rounding to cents"
+        )
     when = max(e.event_time for e in events) + pd.Timedelta(minutes=1).to_pytimedelta()
     return last.model_copy(
         update={
             "event_id": f"cut:{product_id}:{when:%Y%m%dT%H%M}",
             "event_time": when,
-            "price": round(last.price * (1 - fraction), 2),
+            "price": price,
         }
     )
 

@@ -96,3 +96,60 @@ def test_model_store_defaults_to_the_home_and_honours_bentoml_home(monkeypatch, 
     assert sibling.bentoml_home == (tmp_path / "a-oj").resolve() / "bentoml"
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "mine"))  # set by the user: it wins
     assert Settings(home=tmp_path / "a").bentoml_home == tmp_path / "mine"
+
+
+def test_kafka_settings_come_from_nested_variables(monkeypatch):
+    monkeypatch.setenv("PRICING_KAFKA__BOOTSTRAP_SERVERS", "k1:9092, k2:9093")
+    monkeypatch.setenv("PRICING_KAFKA__TOPICS__SALES", "shop.sales")
+    kafka = Settings().kafka
+    assert kafka.bootstrap_servers == "k1:9092, k2:9093"
+    assert kafka.topics.sales == "shop.sales"
+    assert kafka.topics.inventory == "pricing.inventory"  # the others keep their defaults
+    assert kafka.client_options(kafka.bootstrap_servers)["bootstrap_servers"] == [
+        "k1:9092",
+        "k2:9093",
+    ]
+    monkeypatch.delenv("PRICING_KAFKA__BOOTSTRAP_SERVERS")
+    assert Settings().kafka.bootstrap_servers == ""  # empty: the embedded broker
+
+
+@pytest.mark.parametrize("servers", ["nohost", "k1:9092,nohost", "host:", ":9092", "k:port"])
+def test_a_malformed_bootstrap_server_is_refused_naming_it(monkeypatch, servers):
+    monkeypatch.setenv("PRICING_KAFKA__BOOTSTRAP_SERVERS", servers)
+    with pytest.raises(ValidationError, match="must look like host:port") as caught:
+        Settings()
+    bad = next(s for s in servers.split(",") if s != "k1:9092")
+    assert f"bootstrap server {bad!r}" in str(caught.value)
+
+
+def test_unknown_kafka_options_are_refused(monkeypatch):
+    monkeypatch.setenv("PRICING_KAFKA__TOPICS__CLICKS", "shop.clicks")
+    with pytest.raises(ValidationError, match="clicks"):
+        Settings()
+
+
+def test_as_environment_gives_a_child_process_the_kafka_settings(monkeypatch, tmp_path):
+    settings = Settings(
+        home=tmp_path / "h",
+        kafka={
+            "bootstrap_servers": "broker:9094",
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_username": "pricing",
+            "sasl_password": 's3cr"et w0rd',
+            "ssl_cafile": str(tmp_path / "ca.pem"),
+            "topics": {"sales": "shop.sales"},
+            "group_id": "pricing-eu",
+        },
+    )
+    assert "s3cr" not in repr(settings.kafka)  # masked where it is shown
+    env = settings.as_environment()
+    assert 's3cr\\"et w0rd' in env["PRICING_KAFKA"]  # unmasked for the child
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    child = Settings().kafka
+    assert child == settings.kafka
+    assert child.sasl_password is not None
+    assert child.sasl_password.get_secret_value() == 's3cr"et w0rd'
+    assert child.client_options(child.bootstrap_servers)["sasl_plain_password"] == 's3cr"et w0rd'
+    assert child.topics.sales == "shop.sales"
