@@ -228,3 +228,56 @@ def status(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
     console.print(_describe(found))
     if json_out:
         emit_json(found)
+
+
+@app.command()
+@friendly_errors
+def reconcile(
+    periods: Annotated[
+        int | None, typer.Option(min=1, help="Compare only the home's last N periods.")
+    ] = None,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Check the stream against batch: per series and period, units, price, stock and rival
+    prices rebuilt from the realtime view's offline log vs the home's batch rows."""
+    import pandas as pd
+
+    from pricing.data.home import HomeData
+    from pricing.store.definitions import realtime_log
+    from pricing.streaming.consumer import home_period_start
+    from pricing.streaming.rebuild import batch_aggregates, streamed_aggregates
+    from pricing.streaming.rebuild import reconcile as disagreements
+    from pricing.streaming.replay import history_tables
+
+    cfg = settings()
+    path = realtime_log(cfg)
+    if not path.exists():
+        fail(f"{path} does not exist: run `pricing store apply`, then `pricing stream run`")
+    streamed = streamed_aggregates(pd.read_parquet(path), home_period_start(cfg))
+    tables, _ = history_tables(HomeData(cfg.data_dir), periods)
+    batch = batch_aggregates(tables)
+    both = streamed.merge(batch, on=["product_id", "location_id", "period"])
+    found = disagreements(streamed, batch)
+    console.print(
+        f"{len(streamed):,} series-periods in the stream log, {len(batch):,} in batch, "
+        f"{len(both):,} in both: {len(found):,} disagreement(s)"
+        + ("" if len(both) else " (nothing to compare until batch holds the streamed periods)")
+    )
+    for row in found.head(20).itertuples(index=False):
+        when = pd.Timestamp(row.period, unit="s", tz="UTC").date()
+        console.print(
+            f"  {row.product_id}@{row.location_id} {when} {row.aggregate}: "
+            f"stream {row.stream} vs batch {row.batch}"
+        )
+    if json_out:
+        emit_json(
+            {
+                "streamed": len(streamed),
+                "batch": len(batch),
+                "compared": len(both),
+                "disagreements": len(found),
+                "equal": bool(found.empty) if len(both) else None,
+            }
+        )
+    if not found.empty:
+        raise typer.Exit(1)

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from pricing.data.schemas import DEFAULT_LOCATION
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 

@@ -82,3 +82,20 @@ def _merge(parts: list[pd.DataFrame]) -> pd.DataFrame:
             out[name] = float("nan")
     out[KEY] = out[KEY].astype(str)
     return out[[*KEY, "period", *AGGREGATES]].sort_values([*KEY, "period"]).reset_index(drop=True)
+
+
+def reconcile(streamed: pd.DataFrame, batch: pd.DataFrame, rtol: float = 1e-9) -> pd.DataFrame:
+    """The (series, period, aggregate) cells where stream and batch disagree, over the
+    series and periods both hold; a value only one side has counts as a disagreement."""
+    both = streamed.merge(batch, on=[*KEY, "period"], suffixes=("_stream", "_batch"))
+    rows = []
+    for name in AGGREGATES:
+        ours, theirs = both[f"{name}_stream"], both[f"{name}_batch"]
+        close = (ours - theirs).abs() <= rtol * theirs.abs().clip(lower=1.0)
+        differ = ~(close | (ours.isna() & theirs.isna()))
+        part = both.loc[differ, [*KEY, "period"]].assign(
+            aggregate=name, stream=ours[differ], batch=theirs[differ]
+        )
+        rows.append(part)
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values([*KEY, "period", "aggregate"]).reset_index(drop=True)
