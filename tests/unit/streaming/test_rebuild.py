@@ -14,7 +14,12 @@ from pricing.data.grain import period_start_of
 from pricing.market.generate import generate_market
 from pricing.streaming.events import Event
 from pricing.streaming.realtime import Key, State, fold
-from pricing.streaming.rebuild import AGGREGATES, batch_aggregates, streamed_aggregates
+from pricing.streaming.rebuild import (
+    AGGREGATES,
+    batch_aggregates,
+    reconcile,
+    streamed_aggregates,
+)
 from pricing.streaming.replay import events_from_tables
 
 PeriodStart = Callable[[Any], float]
@@ -151,3 +156,17 @@ def test_period_start_of_follows_the_anchor() -> None:
     zoned = pd.Timestamp("2024-02-01T01:00:00+02:00")  # still January in UTC
     assert period_start_of(zoned, "monthly", anchor) == pd.Timestamp("2024-01-01", tz="UTC")
     assert period_start_of(zoned, "daily", anchor) == pd.Timestamp("2024-01-31", tz="UTC")
+
+
+def test_reconcile_names_the_cells_that_disagree_and_only_over_shared_periods() -> None:
+    batch = batch_aggregates(market())
+    streamed = batch.copy()
+    assert reconcile(streamed, batch).empty
+    streamed.loc[3, "units"] += 1.0
+    streamed.loc[5, "on_hand"] = np.nan  # a value only batch has
+    later = streamed.iloc[:1].assign(period=streamed["period"].max() + 86400.0)
+    found = reconcile(pd.concat([streamed, later], ignore_index=True), batch)
+    assert sorted(found["aggregate"]) == ["on_hand", "units"]  # not the later period
+    assert len(found) == 2
+    units = found[found["aggregate"] == "units"].iloc[0]
+    assert units["stream"] == units["batch"] + 1.0
