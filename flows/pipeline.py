@@ -18,6 +18,7 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 from pricing.pipeline import outputs_to_publish, run_pipeline
 from pricing.settings import Settings, get_settings
+from pricing_flows.stream import stream_consumer
 
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
@@ -270,4 +271,5 @@ FLOWS = {
     "evaluate": evaluate,
     "promote": promote,
     "build_bento": build_bento,
+    "stream_consumer": stream_consumer,
 }

@@ -26,7 +26,7 @@ def _flows() -> Any:
 #: no Prefect import, and tests/integration/flows/test_pipeline.py checks they agree).
 FLOW_NAMES = (
     "pipeline", "ingest", "build_features", "materialize", "snapshot", "train_demand",
-    "train_elasticity", "train_agent", "evaluate", "promote", "build_bento",
+    "train_elasticity", "train_agent", "evaluate", "promote", "build_bento", "stream_consumer",
 )  # fmt: skip
 
 
@@ -43,6 +43,10 @@ def run(
     dataset: Annotated[str | None, typer.Option(help="Or a built-in data set (oj, ...).")] = None,
     quick: Annotated[bool, typer.Option(help="Tiny models (smoke check).")] = False,
     force: Annotated[bool, typer.Option(help="promote: even if worse.")] = False,
+    idle_exit: Annotated[
+        float | None,
+        typer.Option(help="stream_consumer: stop after this many seconds without events."),
+    ] = None,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Run a flow here; it reports to PREFECT_API_URL's server, or a temporary local one."""
@@ -60,6 +64,8 @@ def run(
         params |= {"quick": quick}
     elif name == "promote":
         params |= {"force": force}
+    elif name == "stream_consumer":
+        params |= {"idle_exit_s": idle_exit}
     where = os.environ.get("PREFECT_API_URL") or "a temporary local Prefect server"
     console.print(f"running flow {name!r} on home {cfg.home_dir}, reporting to {where}")
     result = pipeline.FLOWS[name](**params)
@@ -74,12 +80,23 @@ def serve(
         3600
     ),
     retrain_cron: Annotated[str, typer.Option(help="Cron of the full pipeline.")] = "0 3 * * *",
+    stream_every: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Seconds between starts of the stream consumer's deployment, each cancelled "
+            "at once while a run is going (at most one runs): it is restarted this soon after "
+            "it stopped. 0: no schedule (start it with Run in the UI).",
+        ),
+    ] = 300,
     in_process: Annotated[
         bool, typer.Option("--in-process", hidden=True, help="Run Prefect's runner here.")
     ] = False,
 ) -> None:
-    """Register the deployments (materialize hourly, retrain daily) with the Prefect server
-    PREFECT_API_URL names and run them when due (blocks; SIGTERM or Ctrl-C stops it)."""
+    """Register the deployments (materialize hourly, retrain daily, the stream consumer kept
+    running) with the Prefect server PREFECT_API_URL names and run them when due (blocks;
+    SIGTERM or Ctrl-C stops it). Pause the stream-consumer deployment to stop the consumer
+    for good: a cancelled run is otherwise restarted by its schedule."""
     if not os.environ.get("PREFECT_API_URL"):
         fail(
             "PREFECT_API_URL is not set: start a server (`pricing flows server`, or `prefect "
@@ -87,7 +104,7 @@ def serve(
         )
     cfg = settings()
     if in_process:
-        _serve_deployments(str(cfg.home_dir), materialize_every, retrain_cron)
+        _serve_deployments(str(cfg.home_dir), materialize_every, retrain_cron, stream_every)
         return
     # Prefect's runner runs in a child this command stops: on a stop signal it pauses the
     # deployments first, which hangs for good once the API has stopped.
@@ -95,30 +112,58 @@ def serve(
 
     command = [sys.executable, "-m", "pricing.cli.main", "flows", "serve", "--in-process"]
     command += ["--materialize-every", str(materialize_every), "--retrain-cron", retrain_cron]
+    command += ["--stream-every", str(stream_every)]
     raise typer.Exit(supervise(command, os.environ | cfg.as_environment()))
 
 
-def _serve_deployments(home: str, materialize_every: int, retrain_cron: str) -> None:
-    """Prefect's runner over every deployment, each naming the home its runs work on."""
-    from prefect import serve as prefect_serve
+def _deployments(
+    home: str, materialize_every: int, retrain_cron: str, stream_every: int
+) -> list[Any]:
+    """Every deployment ``flows serve`` runs, each naming the home its runs work on.
+
+    ``stream-consumer/realtime`` holds one run at a time (deployment concurrency 1; a run
+    started while one goes is cancelled at once, not queued); with ``stream_every`` its
+    schedule starts a run that often, so a consumer that stopped (its retries spent, the
+    runner restarted) is running again within that time."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
     pipeline = _flows()
     params = {"home": home}
-    deployments = [
+    one_at_a_time = ConcurrencyLimitConfig(
+        limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+    )
+    return [
         pipeline.materialize.to_deployment(
             name="hourly", interval=materialize_every, parameters=params
         ),
         pipeline.pricing_pipeline.to_deployment(
             name="daily-retrain", cron=retrain_cron, parameters=params
         ),
+        pipeline.stream_consumer.to_deployment(
+            name="realtime",
+            interval=stream_every or None,
+            parameters=params,
+            concurrency_limit=one_at_a_time,
+            description="The stream consumer (Kafka -> realtime view), kept running: pause "
+            "this deployment to stop it for good.",
+        ),
         *[
             pipeline.FLOWS[name].to_deployment(name="on-demand", parameters=params)
             for name in pipeline.FLOWS
-            if name not in ("materialize", "pipeline")
+            if name not in ("materialize", "pipeline", "stream_consumer")
         ],
     ]
-    console.print(f"serving {len(deployments)} deployments; open the Prefect UI to watch runs")
-    prefect_serve(*deployments)
+
+
+def _serve_deployments(
+    home: str, materialize_every: int, retrain_cron: str, stream_every: int
+) -> None:
+    """Prefect's runner over every deployment."""
+    from prefect import serve as prefect_serve
+
+    served = _deployments(home, materialize_every, retrain_cron, stream_every)
+    console.print(f"serving {len(served)} deployments; open the Prefect UI to watch runs")
+    prefect_serve(*served)
 
 
 def _ui_api_url(host: str, port: int) -> str:

@@ -43,7 +43,7 @@ def test_recommend_simulate_metadata(client):
     assert what_if.status_code == 200, what_if.text
     assert [p["price"] for p in what_if.json()["points"]] == [2.0, 3.0]
     meta = client.post("/metadata", json={}).json()
-    assert meta["feature_services"]["serving"] == "pricing_serving_v1"
+    assert meta["feature_services"]["serving"] == "pricing_serving_v2"  # v1 + realtime
     assert meta["versions"]["snapshot"].startswith("snap_")
     assert "default" in meta["guardrails"]
     assert client.get("/healthz").status_code == 200
