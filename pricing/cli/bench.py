@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -126,3 +126,66 @@ def serve(
     )
     if json_out:
         emit_json(payload)
+
+
+@app.command("stream")
+@friendly_errors
+def stream(
+    events: Annotated[
+        int, typer.Option(help="Backlog the consumer drains (events).", min=1)
+    ] = 50_000,
+    rate: Annotated[
+        float, typer.Option(help="Paced stream for freshness (events/s).", min=1)
+    ] = 1_000,
+    seconds: Annotated[float, typer.Option(help="Length of the paced stream (s).", min=1)] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic events.")] = 0,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """The real-time path on this home's online store: events/s the consumer applies from a
+    backlog, publish -> online freshness of a paced stream and lost events, next to a bare
+    Kafka read and bare Redis writes (topics and group of the run's own; the synthetic events
+    land in this home's realtime view, one period after everything it holds)."""
+    from pricing.evaluation.stream_bench import plot_stream, stream_bench
+
+    cfg = settings()
+    result = stream_bench(cfg, events, rate, seconds, seed, say=console.print)
+    f = result.figures
+    out = results_dir(cfg)
+    (out / "stream.json").write_text(json.dumps(f, indent=2))
+    plot_stream(result, out / "stream.png")
+
+    console.print(
+        "\n".join(_stream_lines(f)) + f"\nresults: {out / 'stream.json'}, plot: "
+        f"{out / 'stream.png'}"
+    )
+    if json_out:
+        emit_json(f)
+
+
+def _stream_lines(f: dict[str, Any]) -> list[str]:
+    """The streaming figures for people, each rate beside its ceiling."""
+    lines = [
+        f"consumer: {f['events_per_s']:,.0f} events/s applied and committed ({f['events']:,} "
+        f"in {f['drain_seconds']:.2f}s, {f['backlog_batches']} batches, "
+        f"{f['backlog_rows']:,} rows pushed to the {f['online_store']} online store)",
+        f"  bare Kafka read: {f['kafka_consume_per_s']:,.0f} msgs/s (the consumer at "
+        f"{f['events_per_s'] / f['kafka_consume_per_s']:.0%} of it)",
+    ]
+    redis = f["redis_write_per_s"]
+    if redis is None:
+        lines.append(f"  bare Redis HSET: not measured ({f['redis_skipped']})")
+    else:
+        busy = f["backlog_rows"] / redis / f["drain_seconds"]
+        lines.append(
+            f"  bare Redis HSET: {redis:,.0f} rows/s (the backlog's rows, one per series and "
+            f"batch, would take {busy:.1%} of the drain time at that rate)"
+        )
+    lines += [
+        f"freshness at {f['paced_rate']:,.0f} events/s: p50 {f['freshness_p50_ms']} ms, p99 "
+        f"{f['freshness_p99_ms']} ms until visible online (read every "
+        f"{f['store_poll_ms']:.0f} ms); push done p50 {f['consumer_freshness_p50_ms']} ms, "
+        f"p99 {f['consumer_freshness_p99_ms']} ms",
+        f"lost: {f['lost']} {f['lost_by_kind']}; online state = fold of every event: "
+        f"{f['online_equals_fold']}",
+    ]
+    return lines

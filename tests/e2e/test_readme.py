@@ -3,9 +3,10 @@ Python examples) on a fresh home made from a small file of the seed's format.
 
 Rules, so the examples stay what a user types: blocks run in README order in one folder;
 `export` sets the variable for the next commands; slow commands get `--quick`; long-running
-ones (`serve`, `flows server`, `flows serve`, `stream broker`, `stream run`) are started in the background, awaited and
-stopped at the end; the README's ports (3000, 4200) become free ones; a block that ingests a
-file other than `sales.csv` gets a fresh home of its own; `make` lines are this suite itself.
+ones (`serve`, `flows server`, `flows serve`, `stream broker`, `stream run`) are started in the
+background, awaited and stopped at the end; the README's ports (3000, 4200) become free ones;
+a block that ingests a file other than `sales.csv` gets a fresh home of its own; `make` lines
+are this suite itself.
 """
 
 from __future__ import annotations
