@@ -13,6 +13,7 @@ from the same batch once the store answers: nothing is committed meanwhile.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from pricing.data.grain import period_start_of
+from pricing.data.grain import period_delta, period_start_of
 from pricing.data.home import HomeData
 from pricing.settings import Settings
 from pricing.streaming.events import Event, InvalidEventError, parse_event
@@ -63,9 +64,15 @@ def home_period_start(settings: Settings) -> PeriodStart:
     home = HomeData(settings.data_dir)
     grain = home.require_grain()
     anchor = pd.Timestamp(home.read("sales")["date"].max())
+    last = [math.inf, -math.inf]  # [start, end) of the period asked last, epoch seconds
 
     def start(when: Any) -> float:
-        return float(period_start_of(pd.Timestamp(when), grain, anchor).timestamp())
+        # the fold asks per event; pandas takes ~40 us, and events come period by period
+        seconds = when.timestamp() if when.tzinfo is not None else math.nan  # naive: UTC
+        if not last[0] <= seconds < last[1]:
+            period = period_start_of(pd.Timestamp(when), grain, anchor)
+            last[:] = [period.timestamp(), (period + period_delta(grain)).timestamp()]
+        return float(last[0])
 
     return start
 
@@ -180,12 +187,10 @@ class StreamConsumer:
             except errors as error:
                 self.stats.state = f"paused: store unreachable ({type(error).__name__}: {error})"
                 self._report(force=True)
-                paused = self.consumer.assignment()
-                self.consumer.pause(*paused)
                 self.states.clear()  # re-read once the store is back: it may have restarted
                 if stop.wait(delay):
                     return None
-                self.consumer.poll(timeout_ms=0)  # stay in the group while paused
+                self._stay_in_group()
                 delay = min(delay * 2, RETRY_CAP)
                 continue
             if self.consumer.paused():
@@ -193,9 +198,18 @@ class StreamConsumer:
             self.stats.state = "running"
             return folded
 
+    def _stay_in_group(self) -> None:
+        """Poll while paused, so the group keeps this member. Only the batch in hand is pushed
+        once the store is back: partitions a rebalance brought meanwhile are paused too, and
+        whatever a poll still returns is sought back, to be fetched again on resuming."""
+        self.consumer.pause(*self.consumer.assignment())
+        for tp, records in self.consumer.poll(timeout_ms=0).items():
+            self.consumer.seek(tp, records[0].offset)
+            self.consumer.pause(tp)
+
     def _commit(self, messages: list[Message]) -> None:
         from kafka import TopicPartition
-        from kafka.errors import CommitFailedError
+        from kafka.errors import CommitFailedError, RebalanceInProgressError
         from kafka.structs import OffsetAndMetadata
 
         last: dict[TopicPartition, int] = {}
@@ -205,8 +219,10 @@ class StreamConsumer:
         offsets = {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in last.items()}
         try:
             self.consumer.commit(offsets)
-        except CommitFailedError as error:  # a rebalance: the new owner redelivers, harmlessly
-            log.warning("offset commit failed (%s); the batch will be redelivered", error)
+        # a rebalance, over or under way (the next poll joins it): the batch is pushed, so
+        # whoever owns its partitions next reads it again from the last commit, harmlessly
+        except (CommitFailedError, RebalanceInProgressError) as error:
+            log.warning("offset commit failed (%s); the batch may be redelivered", error)
             self.states.clear()
 
     def process(self, records: Mapping[Any, list[Any]], stop: threading.Event) -> bool:
@@ -260,7 +276,10 @@ class StreamConsumer:
         self.consumer.subscribe(list(self.kinds), listener=forget_on_revoke(self.states))
         self.stats.state = "running"
         self._report(force=True)
-        idle_since = time.monotonic()
+        # the idle clock starts once partitions are assigned, not at start: a group join can
+        # take longer than the idle time, and a consumer must not leave before its first fetch
+        idle_since: float | None = None
+        failure: str | None = None  # the status must not read "stopped" after a crash
         try:
             while not stop.is_set():
                 records = self.consumer.poll(
@@ -270,19 +289,20 @@ class StreamConsumer:
                     if not self.process(records, stop):
                         break
                     idle_since = time.monotonic()
-                elif (
-                    idle_exit_s is not None
-                    and self.consumer.assignment()
-                    and time.monotonic() - idle_since > idle_exit_s
-                ):
-                    break
+                elif idle_exit_s is not None and self.consumer.assignment():
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since > idle_exit_s:
+                        break
                 self._lag()
                 self._report()
+        except Exception as error:
+            failure = f"failed: {type(error).__name__}: {error}"
+            raise
         finally:
-            self.stats.state = "stopping"
+            self.stats.state = failure or "stopping"
             self.consumer.close()  # leaves the group at once: a restarted member joins fast
             self.dead_letters.close()
-            self.stats.state = "stopped"
+            self.stats.state = failure or "stopped"
             self._report(force=True)
         return self.stats
 
