@@ -46,6 +46,9 @@ def configure_libraries(settings: Settings) -> None:
     level = logging.INFO if verbose else logging.ERROR
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(level)
+    # kafka-python logs every failed reconnect at ERROR, several a second while a broker is
+    # down; the consumer's status and progress line say it once
+    logging.getLogger("kafka").setLevel(logging.WARNING if verbose else logging.CRITICAL)
 
 
 @contextmanager

@@ -128,8 +128,12 @@ def record(settings: Settings, broker: EmbeddedBroker) -> None:
 @contextlib.contextmanager
 def broker_for(settings: Settings) -> Iterator[str]:
     """The home's broker; an embedded one started (and stopped after) when there is none."""
-    with contextlib.suppress(BrokerError):
-        yield bootstrap_servers(settings)
+    try:
+        servers = bootstrap_servers(settings)
+    except BrokerError:
+        servers = None
+    if servers is not None:
+        yield servers
         return
     broker = start_broker(settings.logs_dir / "broker.log")
     record(settings, broker)

@@ -120,9 +120,8 @@ class StreamConsumer:
         store: StateStore,
         report: Callable[[ConsumerStats], None] | None = None,
     ) -> None:
-        from pricing.streaming.kafka import consumer, ensure_topics, producer, quiet_kafka_logs
+        from pricing.streaming.kafka import consumer, ensure_topics, producer
 
-        quiet_kafka_logs()
         self.settings, self.kafka, self.store = settings, settings.kafka, store
         ensure_topics(self.kafka, servers)
         self.kinds = {topic: kind for kind, topic in self.kafka.topics.events().items()}

@@ -8,7 +8,6 @@ missing topic auto-creates it with default partitions, so topics are created exp
 from __future__ import annotations
 
 import contextlib
-import logging
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -18,11 +17,6 @@ from kafka.errors import TopicAlreadyExistsError
 from pricing.streaming.config import KafkaSettings
 
 CLIENT_ID = "pricing-platform"
-
-
-def quiet_kafka_logs() -> None:
-    """kafka-python logs reconnects at WARNING on every retry; our own status says it once."""
-    logging.getLogger("kafka").setLevel(logging.ERROR)
 
 
 def producer(kafka: KafkaSettings, servers: str, **overrides: Any) -> KafkaProducer:
