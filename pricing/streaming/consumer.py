@@ -123,6 +123,7 @@ class StreamConsumer:
         from pricing.streaming.kafka import consumer, ensure_topics, producer
 
         self.settings, self.kafka, self.store = settings, settings.kafka, store
+        self.servers = servers
         ensure_topics(self.kafka, servers)
         self.kinds = {topic: kind for kind, topic in self.kafka.topics.events().items()}
         self.consumer = consumer(self.kafka, servers, self.kafka.group_id)
@@ -156,19 +157,37 @@ class StreamConsumer:
         return message
 
     def _dead_letter(self, messages: list[Message]) -> None:
-        """Send invalid messages on, untouched, with why; wait until the broker has them."""
+        """Send invalid messages on, untouched, with why; return once the broker has them all
+        (else DeliveryError: the batch is not committed and comes again)."""
+        from kafka.errors import UnknownProducerIdError
+
+        from pricing.streaming.kafka import Acknowledgements, producer
+
         topic = self.kafka.topics.dead_letter
+        for attempt in (1, 2):
+            acks = Acknowledgements()
+            for m in messages:
+                assert m.reason is not None
+                headers = [
+                    ("reason", m.reason.encode()),
+                    ("source_topic", m.topic.encode()),
+                    ("source_partition", str(m.partition).encode()),
+                    ("source_offset", str(m.offset).encode()),
+                ]
+                acks.watch(
+                    self.dead_letters.send(topic, m.value or b"", key=m.key, headers=headers)
+                )
+            self.dead_letters.flush()
+            forgotten = any(isinstance(f, UnknownProducerIdError) for f in acks.failures)
+            if attempt == 1 and forgotten:  # a restarted broker forgot our idempotent producer
+                self.dead_letters.close()
+                self.dead_letters = producer(self.kafka, self.servers)
+                continue
+            acks.check("dead letters")
+            break
         for m in messages:
             assert m.reason is not None
-            headers = [
-                ("reason", m.reason.encode()),
-                ("source_topic", m.topic.encode()),
-                ("source_partition", str(m.partition).encode()),
-                ("source_offset", str(m.offset).encode()),
-            ]
-            self.dead_letters.send(topic, m.value or b"", key=m.key, headers=headers)
             self.stats.dead_lettered[m.reason.split(":")[0].split(" (")[0]] += 1
-        self.dead_letters.flush()
 
     def _fold_and_push(self, events: list[Event]) -> Any:
         missing = sorted({e.key for e in events} - self.states.keys())

@@ -14,9 +14,32 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from pricing.streaming.broker import BrokerError
 from pricing.streaming.config import KafkaSettings
 
 CLIENT_ID = "pricing-platform"
+
+
+class DeliveryError(BrokerError):
+    """Messages the broker did not acknowledge."""
+
+
+class Acknowledgements:
+    """Collects the failures of sent messages: a producer's ``flush()`` waits for them but
+    does not raise them, so a send is only known to have landed once this says so."""
+
+    def __init__(self) -> None:
+        self.failures: list[BaseException] = []
+
+    def watch(self, future: Any) -> None:
+        future.add_errback(self.failures.append)
+
+    def check(self, what: str) -> None:
+        if self.failures:
+            raise DeliveryError(
+                f"{len(self.failures)} {what} not acknowledged by the broker; first: "
+                f"{self.failures[0]!r}"
+            )
 
 
 def producer(kafka: KafkaSettings, servers: str, **overrides: Any) -> KafkaProducer:

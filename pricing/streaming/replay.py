@@ -216,16 +216,18 @@ def publish(
     progress: Callable[[int], None] | None = None,
 ) -> Published:
     """Send ``events`` in order to their topics (at most ``rate`` per second; 0 = no limit)
-    and wait until the broker has them all."""
-    from pricing.streaming.kafka import producer
+    and wait until the broker has them all (DeliveryError names those it refused)."""
+    from pricing.streaming.kafka import Acknowledgements, producer
 
     topics = kafka.topics.events()
     sender = producer(kafka, servers)
+    acks = Acknowledgements()
     started, sent = time.perf_counter(), 0
     try:
         for event in events:
             key = message_key(event.product_id, event.location_id)
-            sender.send(topics[KIND_OF[type(event)]], event.model_dump_json().encode(), key=key)
+            value = event.model_dump_json().encode()
+            acks.watch(sender.send(topics[KIND_OF[type(event)]], value, key=key))
             sent += 1
             if rate > 0:
                 ahead = sent / rate - (time.perf_counter() - started)
@@ -236,6 +238,7 @@ def publish(
         sender.flush()
     finally:
         sender.close()
+    acks.check("events")
     if progress is not None:
         progress(sent % 500)
     return Published(sent, time.perf_counter() - started)
