@@ -18,7 +18,7 @@ def test_acknowledged_sends_pass_and_a_refused_one_is_named() -> None:
     landed.success("metadata")
     acks.check("events")  # nothing refused yet
     refused.failure(UnknownProducerIdError("gone"))
-    with pytest.raises(DeliveryError, match="1 events not acknowledged.*UnknownProducerId"):
+    with pytest.raises(DeliveryError, match=r"1 events not acknowledged.*UnknownProducerId"):
         acks.check("events")
 
 
