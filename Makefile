@@ -25,8 +25,9 @@ demo: $(STAMP) ## Run the whole pipeline: synthetic market (full models), then D
 demo-quick: $(STAMP) ## Small, fast smoke run of the demo
 	$(BIN)/pricing demo --quick
 
+TEST_WORKERS ?= 2
 test: $(STAMP) lint ## Lint and types, then the whole test suite (unit, integration with real services, e2e)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(STAMP) ## Unit tests only (no services)
 	$(BIN)/python -m pytest tests/unit
