@@ -98,6 +98,11 @@ class HomeData:
             write_parquet_atomic(conform(frame, name), self.table_path(name))
         write_json_atomic(meta, self.data_dir / META_FILE)
 
+    def product_ids(self) -> set[str]:
+        """Every product the home knows: its products table and the products it has sold."""
+        ids = set(self.read("products")["product_id"].astype(str))
+        return ids | set(self.read("sales")["product_id"].astype(str))
+
     def latest_event_time(self) -> pd.Timestamp | None:
         sales = self.read("sales")
         if sales.empty:

@@ -195,8 +195,7 @@ def known_online_features(
     home = HomeData(settings.data_dir)
     home.require_grain()
     pairs = pd.read_parquet(home.table_path("sales"), columns=KEY).drop_duplicates()
-    catalogue = set(home.read("products")["product_id"].astype(str))
-    catalogue |= set(pairs["product_id"].astype(str))
+    catalogue = home.product_ids()
     problems = []
     unknown = [p for p in product_ids if p not in catalogue]
     if unknown:

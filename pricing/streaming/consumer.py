@@ -88,9 +88,7 @@ def known_products(settings: Settings) -> Callable[[str], bool]:
             return True
         mtime = path.stat().st_mtime if path.exists() else None
         if mtime != cache["mtime"]:
-            ids = set(home.read("products")["product_id"].astype(str))
-            ids |= set(home.read("sales")["product_id"].astype(str))
-            cache.update(mtime=mtime, ids=frozenset(ids))
+            cache.update(mtime=mtime, ids=frozenset(home.product_ids()))
         return product_id in cache["ids"]
 
     return known

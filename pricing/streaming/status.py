@@ -8,6 +8,7 @@ import os
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ FRESHNESS_WINDOW = 20_000
 RATE_WINDOW_S = 10.0
 
 
-def status_path(settings: Settings) -> Any:
+def status_path(settings: Settings) -> Path:
     return settings.stream_dir / "status.json"
 
 
