@@ -8,6 +8,7 @@ import pandas as pd
 
 from pricing.data.home import HomeData, write_parquet_atomic
 from pricing.data.ingest import IngestSummary, store_batch
+from pricing.market.drift import MarketShift
 from pricing.market.generate import generate_market
 from pricing.market.params import ProductParams, params_from_frame
 from pricing.settings import Settings
@@ -25,16 +26,22 @@ class GeneratedFiles:
 
 
 def generate_into_home(
-    settings: Settings, products: int, days: int, seed: int, overwrite: bool = False
+    settings: Settings,
+    products: int,
+    days: int,
+    seed: int,
+    overwrite: bool = False,
+    shift: MarketShift | None = None,
 ) -> GeneratedFiles:
-    """Generate a market and make it the home's data (replacing it only with ``overwrite``)."""
+    """Generate a market and make it the home's data (replacing it only with ``overwrite``);
+    ``shift`` changes the market from its start day on (the demo's drift window)."""
     home = HomeData(settings.data_dir)
     if home.exists() and not overwrite:
         raise HomeNotEmptyError(
             f"{settings.home_dir} already holds data; pass --overwrite to replace it with a "
             "generated market, or use another PRICING_HOME"
         )
-    market = generate_market(products, days, seed)
+    market = generate_market(products, days, seed, shift=shift)
     summary = store_batch(home, market.batch, source=f"generated:seed={seed}", replace=True)
     out = settings.generated_dir
     out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from pricing.data.schemas import CanonicalBatch, conform
 from pricing.market.demand import true_expected_units
+from pricing.market.drift import MarketShift
 from pricing.market.params import ProductParams, charm_price, params_frame, sample_products
 
 #: Daily chance that a product not on a deal starts a promotion / a markdown.
@@ -221,16 +222,20 @@ def generate_market(
     seed: int,
     start: str = "2024-01-01",
     location_id: str = "all",
+    shift: MarketShift | None = None,
 ) -> GeneratedMarket:
     """Simulate ``days`` daily periods of ``n_products`` products; the same seed, the same market.
 
     Demand responds to our shelf price, the promo flag and competitor C1's price through
     ``true_expected_units``; sales are the negative-binomial demand draw censored by stock.
+    A ``shift`` changes the market from its start day on (same products, our prices and the
+    rivals' own moves as without it).
     """
     if n_products < 1 or days < 1:
         raise ValueError("n_products and days must be positive")
     rng = np.random.default_rng(seed)
-    return simulate_market(sample_products(n_products, rng), days, rng, start, location_id)
+    params = sample_products(n_products, rng)
+    return simulate_market(params, days, rng, start, location_id, shift)
 
 
 def simulate_market(
@@ -239,19 +244,37 @@ def simulate_market(
     rng: np.random.Generator,
     start: str | pd.Timestamp = "2024-01-01",
     location_id: str = "all",
+    shift: MarketShift | None = None,
 ) -> GeneratedMarket:
-    """The history of GIVEN products (e.g. a benchmark scenario's, before its horizon)."""
+    """The history of GIVEN products (e.g. a benchmark scenario's, before its horizon); the
+    truth returned is the params before any ``shift``."""
     first = pd.Timestamp(start)
     first = first.tz_localize("UTC") if first.tzinfo is None else first.tz_convert("UTC")
     dates = pd.date_range(first.normalize(), periods=days, freq="D")
     price, promo = _own_prices(params, days, rng)
     competitor, has_second = _competitor_prices(params, days, rng)
+    if shift is not None:
+        competitor = shift.competitors(competitor)
     expected = np.stack(
         [
             true_expected_units(p, price[i], competitor[i, 0], dates, promo[i])
             for i, p in enumerate(params)
         ]
     )
+    if shift is not None and shift.start < days:
+        after = slice(shift.start, days)
+        expected[:, after] = np.stack(
+            [
+                true_expected_units(
+                    shift.demand_params(p),
+                    price[i, after],
+                    competitor[i, 0, after],
+                    dates[after],
+                    promo[i, after],
+                )
+                for i, p in enumerate(params)
+            ]
+        )
     size = np.array([p.dispersion for p in params])[:, None]
     demand = rng.poisson(expected * rng.gamma(size, 1.0 / size, expected.shape)).astype(float)
     stock = _inventory(expected, demand, rng)
