@@ -259,6 +259,40 @@ def pricing_pipeline(
     return {"ingest": ingested, **summary} if ingested else summary
 
 
+@task(name="monitor-window", **IO)
+def monitor_task(home: str) -> dict[str, Any]:
+    from pricing.monitoring.run import run_monitor
+    from pricing_monitoring.reports import EvidentlyReporter
+
+    return run_monitor(_settings(home), EvidentlyReporter(), progress=_say).summary()
+
+
+@flow(name="monitor")
+def monitor(
+    home: str | None = None, retrain: bool | None = None, quick: bool = False
+) -> dict[str, Any]:
+    """Drift and forecast-quality reports for the current window; when drift is flagged and
+    retraining is on (``retrain``, default PRICING_MONITOR__RETRAIN_ON_DRIFT), the retraining
+    pipeline runs as a subflow (``quick``: tiny models), and its promotion gate decides whether
+    the new models serve."""
+    where = _home(home)
+    summary = monitor_task(where)
+    for reason in summary["reasons"]:
+        _say(f"drift: {reason}")
+    wanted = _settings(home).monitor.retrain_on_drift if retrain is None else retrain
+    if summary["drift"] and wanted:
+        _say("drift flagged: retraining; the promotion gate decides what serves")
+        result = pricing_pipeline(home=where, quick=quick)
+        summary["retrain"] = {
+            "snapshot": result["snapshot"],
+            "promotion": result["promotion"],
+            "bento": result.get("bento"),
+        }
+    elif summary["drift"]:
+        _say("drift flagged; retraining is off (PRICING_MONITOR__RETRAIN_ON_DRIFT=false)")
+    return summary
+
+
 FLOWS = {
     "pipeline": pricing_pipeline,
     "ingest": ingest,
@@ -272,4 +306,5 @@ FLOWS = {
     "promote": promote,
     "build_bento": build_bento,
     "stream_consumer": stream_consumer,
+    "monitor": monitor,
 }

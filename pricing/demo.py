@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pricing.market.drift import ShiftKind
 from pricing.settings import Settings
 
 DATASETS = ("synthetic", "oj", "retail_price")
@@ -49,18 +50,25 @@ def demo_steps(
     sizes: DemoSizes,
     seed: int,
     pipeline: Callable[[], Any],
+    monitor: Callable[[], Any],
 ) -> list[Step]:
     """The ordered steps; each returns a small summary for the result. ``pipeline`` runs
     everything after the data (the command line passes the Prefect ``pricing-pipeline``
-    flow, which logs each task as it goes)."""
+    flow, which logs each task as it goes); ``monitor`` runs the drift monitor (the command
+    line passes it the Evidently reporter). The synthetic market ends with a price war
+    (``DEMO_SHIFT``) in its last monitor window, which the monitor then flags."""
     from pricing.data.adapters import ingest_dataset
     from pricing.data.home import HomeData
     from pricing.data.synthetic import generate_into_home
+    from pricing.market.drift import MarketShift
+    from pricing.monitoring.windows import window_size
 
     def data() -> Any:
         if dataset == "synthetic":
+            window = window_size("daily", settings.monitor, sizes.products)
+            shift = MarketShift(DEMO_SHIFT, start=sizes.days - window)
             return generate_into_home(
-                settings, sizes.products, sizes.days, seed, overwrite=True
+                settings, sizes.products, sizes.days, seed, overwrite=True, shift=shift
             ).summary.as_dict()
         return ingest_dataset(HomeData(settings.data_dir), dataset, replace=True).as_dict()
 
@@ -69,11 +77,39 @@ def demo_steps(
         ("pipeline", pipeline),
         ("online", lambda: sample_online(settings)),
         ("recommend", lambda: sample_recommendation(settings)),
+        ("reprice", lambda: reprice_catalogue(settings)),
     ]
     if dataset == "synthetic":
         periods = STREAM_PERIODS_QUICK if sizes.products <= 10 else STREAM_PERIODS
         steps.append(("stream", lambda: stream_segment(settings, periods, seed)))
+    steps.append(("monitor", monitor))
     return steps
+
+
+#: The market shift the synthetic demo ends with (in its last monitor window).
+DEMO_SHIFT: ShiftKind = "price_war"
+#: Earlier windows the demo also monitors, so the dashboard has a drift history to plot.
+DEMO_MONITOR_BACKFILL = 3
+
+
+def reprice_catalogue(settings: Settings) -> dict[str, Any]:
+    """Price every series once, as a repricing run would, with the decision log on: the
+    dashboard's audit trail and the monitor's served decisions start here."""
+    from pricing.data.home import HomeData
+    from pricing.serving.http_requests import Item
+    from pricing.serving.runtime import Runtime, registry_models
+
+    keys = HomeData(settings.data_dir).read("sales")[["product_id", "location_id"]]
+    keys = keys.drop_duplicates()
+    items = [Item(product_id=str(p), location_id=str(loc)) for p, loc in keys.itertuples(False)]
+    runtime = Runtime(settings.model_copy(update={"decision_log": True}), registry_models(settings))
+    try:
+        answers = runtime.recommend(items)["items"]
+    finally:
+        runtime.close()
+    moved = [a for a in answers if a.get("recommended_price") != a.get("current_price")]
+    fallbacks = [a for a in answers if a.get("fallback")]
+    return {"items": len(answers), "repriced": len(moved), "fallbacks": len(fallbacks)}
 
 
 #: Days of simulated events the streaming segment replays (a few thousand events in full).
@@ -184,5 +220,7 @@ def reset_home(settings: Settings) -> None:
         settings.snapshots_dir,
         settings.generated_dir,
         settings.stream_dir,
+        settings.reports_dir,
+        settings.decisions_dir,
     ):
         shutil.rmtree(path, ignore_errors=True)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pricing.monitoring.config import MonitorSettings
 from pricing.store.backends import (
     REDIS_URL,
     DuckDBOfflineStore,
@@ -137,6 +138,15 @@ class Settings(BaseSettings):
         description="Promotion and the evaluate flow: seed of the scenarios both sets are scored "
         "on (products training never saw; the policy benchmark's default seed too).",
     )
+    monitor: MonitorSettings = Field(
+        default_factory=MonitorSettings,
+        description="Drift monitor windows and thresholds (PRICING_MONITOR__*).",
+    )
+    service_url: str | None = Field(
+        None,
+        description="A running pricing service (http://host:port) the dashboard's what-if asks; "
+        "None = the same models in process.",
+    )
     bench_results: Path = Field(
         Path("bench/results"),
         description="Where `pricing bench ...` writes its JSON figures and plots.",
@@ -221,6 +231,11 @@ class Settings(BaseSettings):
     @property
     def decisions_dir(self) -> Path:
         return self.logs_dir / "decisions"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Monitor reports (Evidently HTML and JSON) and their history index."""
+        return self.home_dir / "reports"
 
     @property
     def bentoml_home(self) -> Path:

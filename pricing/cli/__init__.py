@@ -12,7 +12,20 @@ from typing import Annotated
 
 import typer
 
-from pricing.cli import bench, data, demo, evaluate, flows, promote, serve, store, stream, train
+from pricing.cli import (
+    bench,
+    dashboard,
+    data,
+    demo,
+    evaluate,
+    flows,
+    monitor,
+    promote,
+    serve,
+    store,
+    stream,
+    train,
+)
 from pricing.cli.common import friendly_errors
 
 app = typer.Typer(
@@ -54,5 +67,7 @@ app.command("build")(friendly_errors(serve.build))
 app.command("serve")(friendly_errors(serve.serve))
 app.command("promote")(friendly_errors(promote.promote))
 app.command("rollback")(friendly_errors(promote.rollback))
+app.command("monitor")(friendly_errors(monitor.monitor))
+app.command("dashboard")(friendly_errors(dashboard.dashboard))
 
 __all__ = ["app"]

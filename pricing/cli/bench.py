@@ -189,3 +189,57 @@ def _stream_lines(f: dict[str, Any]) -> list[str]:
         f"{f['online_equals_fold']}",
     ]
     return lines
+
+
+@app.command("drift")
+@friendly_errors
+def drift(
+    products: Annotated[int, typer.Option(help="Products in each simulated market.", min=5)] = 30,
+    windows: Annotated[int, typer.Option(help="Steady windows tested per seed.", min=1)] = 24,
+    seeds: Annotated[int, typer.Option(help="Markets simulated (seeds 0..N-1).", min=1)] = 2,
+    quick: Annotated[bool, typer.Option(help="Tiny forecaster (smoke check only).")] = False,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """The drift monitor's false-alarm rate on a steady market and its first-window
+    detection of a price war, a demand shock and an elasticity shift, with the thresholds
+    in PRICING_MONITOR__* and Evidently's tests, as `pricing monitor` runs them."""
+    from pricing.evaluation.drift_bench import plot_drift_bench, run_drift_bench
+    from pricing_monitoring.reports import EvidentlyReporter
+
+    cfg = settings()
+    reporter = EvidentlyReporter()
+    started = time.perf_counter()
+    with console.status("simulating markets and testing windows") as status:
+        bench = run_drift_bench(
+            cfg,
+            lambda ref, cur, cols, monitor, out: reporter.drift(ref, cur, cols, monitor, "", out),
+            products=products,
+            windows=windows,
+            seeds=seeds,
+            quick=quick,
+            progress=lambda text: status.update(text),
+        )
+    rates = bench.rates()
+    console.print(
+        f"  steady market: {rates['false_alarms']} false alarms in "
+        f"{rates['no_drift_windows']} windows (rate {rates['false_alarm_rate']:.3f}, goal <= 0.05)"
+    )
+    for kind in ("price_war", "demand_shock", "elasticity"):
+        console.print(
+            f"  {kind:13s} flagged in its first window {rates[f'{kind}_flagged']} of "
+            f"{rates[f'{kind}_runs']} times"
+        )
+    monitor = cfg.monitor
+    payload = {
+        **rates,
+        "seconds": round(time.perf_counter() - started, 1),
+        "settings": monitor.model_dump(mode="json"),
+        "products": products,
+        "windows": [t.__dict__ for t in bench.tests],
+    }
+    out = results_dir(cfg)
+    (out / "drift.json").write_text(json.dumps(payload, indent=2))
+    plot_drift_bench(bench, monitor, out / "drift.png")
+    console.print(f"results: {out / 'drift.json'}, plot: {out / 'drift.png'}")
+    if json_out:
+        emit_json(payload)

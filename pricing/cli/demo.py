@@ -23,6 +23,7 @@ def demo(
     """Run every stage on one market and print where to look next."""
     from pricing.demo import (
         DATASETS,
+        DEMO_MONITOR_BACKFILL,
         DemoSizes,
         demo_agent_iterations,
         demo_home,
@@ -41,7 +42,14 @@ def demo(
         iterations = demo_agent_iterations(quick)
         return pricing_pipeline(home=str(cfg.home_dir), quick=quick, agent_iterations=iterations)
 
-    steps = demo_steps(cfg, dataset, sizes, seed if seed is not None else cfg.seed, pipeline)
+    def monitor() -> Any:
+        from pricing.monitoring.run import backfill
+        from pricing_monitoring.reports import EvidentlyReporter
+
+        return backfill(cfg, EvidentlyReporter(), DEMO_MONITOR_BACKFILL)[-1].summary()
+
+    chosen_seed = seed if seed is not None else cfg.seed
+    steps = demo_steps(cfg, dataset, sizes, chosen_seed, pipeline, monitor)
     results: dict[str, Any] = {}
     started = time.perf_counter()
     columns = (
@@ -74,6 +82,11 @@ def demo(
                 "bento": results["pipeline"].get("bento"),
                 "recommendation": results["recommend"],
                 "stream": results.get("stream"),
+                "reprice": results["reprice"],
+                "monitor": {
+                    k: results["monitor"].get(k)
+                    for k in ("drift", "drift_share", "drifted_features", "report")
+                },
             }
         )
 
@@ -105,7 +118,8 @@ def _where_next(cfg: object, dataset: str, results: dict[str, Any], elapsed: flo
         f"last_price={first.get('last_price')} forecast_units={first.get('forecast_units')} "
         f"elasticity={first.get('elasticity')}\n"
         f"price:     {rec.get('explanation', rec)}\n"
-        f"{_stream_lines(results.get('stream'))}\n"
+        f"{_stream_lines(results.get('stream'))}"
+        f"{_monitor_line(results['monitor'], results['reprice'])}\n"
         "Where to look next:\n"
         f"  export PRICING_HOME={home}\n"
         "  pricing data products --limit 5\n"
@@ -116,8 +130,23 @@ def _where_next(cfg: object, dataset: str, results: dict[str, Any], elapsed: flo
         "  pricing stream broker ; pricing stream run ; pricing stream replay --cut "
         f"{pid}:0.2   (real time)\n"
         "  pricing evaluate forecast --json ; pricing evaluate elasticity --json\n"
+        "  pricing monitor --json ; pricing evaluate calibration --json   (drift, uncertainty)\n"
         "  pricing bench policy --scenarios 30 --seed 0 --json ; pricing bench serve --json\n"
-        f"  feast -c {home}/feature_repo feature-views list   (rendered Feast repo)"
+        f"  feast -c {home}/feature_repo feature-views list   (rendered Feast repo)\n"
+        "  pricing dashboard   (the pricing dashboard and drift monitor, http://localhost:8501)"
+    )
+
+
+def _monitor_line(monitor: dict[str, Any], reprice: dict[str, Any]) -> str:
+    """The repricing run and the monitor's verdict on the last window."""
+    verdict = "DRIFT" if monitor["drift"] else "no drift"
+    drifted = ", ".join(monitor["drifted_features"]) or "none"
+    return (
+        f"repriced:  {reprice['repriced']} of {reprice['items']} series moved "
+        f"({reprice['fallbacks']} fallbacks), every decision in the audit log\n"
+        f"monitor:   {verdict} in {monitor['window_start'][:10]} .. "
+        f"{monitor['window_end'][:10]} (drift share {monitor['drift_share']:.2f}; drifted: "
+        f"{drifted})\n  report:  {monitor['report']}\n"
     )
 
 

@@ -27,6 +27,7 @@ def _flows() -> Any:
 FLOW_NAMES = (
     "pipeline", "ingest", "build_features", "materialize", "snapshot", "train_demand",
     "train_elasticity", "train_agent", "evaluate", "promote", "build_bento", "stream_consumer",
+    "monitor",
 )  # fmt: skip
 
 
@@ -60,7 +61,7 @@ def run(
         params |= {"source": source, "dataset": dataset, "quick": quick}
     elif name == "ingest":
         params |= {"source": source, "dataset": dataset}
-    elif name.startswith("train_"):
+    elif name.startswith("train_") or name == "monitor":
         params |= {"quick": quick}
     elif name == "promote":
         params |= {"force": force}
@@ -89,14 +90,21 @@ def serve(
             "it stopped. 0: no schedule (start it with Run in the UI).",
         ),
     ] = 300,
+    monitor_cron: Annotated[
+        str,
+        typer.Option(
+            help="Cron of the drift monitor (it retrains when it flags drift, unless "
+            "PRICING_MONITOR__RETRAIN_ON_DRIFT=false)."
+        ),
+    ] = "0 6 * * *",
     in_process: Annotated[
         bool, typer.Option("--in-process", hidden=True, help="Run Prefect's runner here.")
     ] = False,
 ) -> None:
-    """Register the deployments (materialize hourly, retrain daily, the stream consumer kept
-    running) with the Prefect server PREFECT_API_URL names and run them when due (blocks;
-    SIGTERM or Ctrl-C stops it). Pause the stream-consumer deployment to stop the consumer
-    for good: a cancelled run is otherwise restarted by its schedule."""
+    """Register the deployments (materialize hourly, retrain daily, monitor daily, the stream
+    consumer kept running) with the Prefect server PREFECT_API_URL names and run them when
+    due (blocks; SIGTERM or Ctrl-C stops it). Pause the stream-consumer deployment to stop
+    the consumer for good: a cancelled run is otherwise restarted by its schedule."""
     if not os.environ.get("PREFECT_API_URL"):
         fail(
             "PREFECT_API_URL is not set: start a server (`pricing flows server`, or `prefect "
@@ -104,7 +112,9 @@ def serve(
         )
     cfg = settings()
     if in_process:
-        _serve_deployments(str(cfg.home_dir), materialize_every, retrain_cron, stream_every)
+        _serve_deployments(
+            str(cfg.home_dir), materialize_every, retrain_cron, stream_every, monitor_cron
+        )
         return
     # Prefect's runner runs in a child this command stops: on a stop signal it pauses the
     # deployments first, which hangs for good once the API has stopped.
@@ -112,12 +122,12 @@ def serve(
 
     command = [sys.executable, "-m", "pricing.cli.main", "flows", "serve", "--in-process"]
     command += ["--materialize-every", str(materialize_every), "--retrain-cron", retrain_cron]
-    command += ["--stream-every", str(stream_every)]
+    command += ["--stream-every", str(stream_every), "--monitor-cron", monitor_cron]
     raise typer.Exit(supervise(command, os.environ | cfg.as_environment()))
 
 
 def _deployments(
-    home: str, materialize_every: int, retrain_cron: str, stream_every: int
+    home: str, materialize_every: int, retrain_cron: str, stream_every: int, monitor_cron: str
 ) -> list[Any]:
     """Every deployment ``flows serve`` runs, each naming the home its runs work on.
 
@@ -147,21 +157,27 @@ def _deployments(
             description="The stream consumer (Kafka -> realtime view), kept running: pause "
             "this deployment to stop it for good.",
         ),
+        pipeline.monitor.to_deployment(
+            name="daily",
+            cron=monitor_cron,
+            parameters=params,
+            description="Drift and forecast-quality reports; retrains when drift is flagged.",
+        ),
         *[
             pipeline.FLOWS[name].to_deployment(name="on-demand", parameters=params)
             for name in pipeline.FLOWS
-            if name not in ("materialize", "pipeline", "stream_consumer")
+            if name not in ("materialize", "pipeline", "stream_consumer", "monitor")
         ],
     ]
 
 
 def _serve_deployments(
-    home: str, materialize_every: int, retrain_cron: str, stream_every: int
+    home: str, materialize_every: int, retrain_cron: str, stream_every: int, monitor_cron: str
 ) -> None:
     """Prefect's runner over every deployment."""
     from prefect import serve as prefect_serve
 
-    served = _deployments(home, materialize_every, retrain_cron, stream_every)
+    served = _deployments(home, materialize_every, retrain_cron, stream_every, monitor_cron)
     console.print(f"serving {len(served)} deployments; open the Prefect UI to watch runs")
     prefect_serve(*served)
 

@@ -80,8 +80,9 @@ def test_the_wheel_ships_the_adapters_and_data_sets_under_the_projects_names(ins
 
 def test_quick_demo_from_an_install_then_where_to_look_next(installed, tmp_path):
     home = tmp_path / ".pricing"
-    code = "import pricing, pricing_flows, pricing_bentos; print(pricing.__file__, "
-    code += "pricing_flows.__file__, pricing_bentos.__file__)"
+    code = "import pricing, pricing_flows, pricing_bentos, pricing_monitoring, pricing_app; "
+    code += "print(pricing.__file__, pricing_flows.__file__, pricing_bentos.__file__, "
+    code += "pricing_monitoring.__file__, pricing_app.__file__)"
     imported = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(installed)},
         cwd=tmp_path, capture_output=True, text=True, check=True,
@@ -95,6 +96,11 @@ def test_quick_demo_from_an_install_then_where_to_look_next(installed, tmp_path)
     assert demo["snapshot"]["rows"] > 0
     assert demo["promotion"]["promoted"] and demo["bento"].startswith("pricing:")
     assert demo["recommendation"]["recommended_price"] > 0  # what the service would answer
+    assert demo["reprice"]["items"] == 8  # every series priced once, into the audit log
+    # The market ends in a price war: the monitor flagged it, and says so again when asked.
+    assert demo["monitor"]["drift"] and "price_gap_ratio" in demo["monitor"]["drifted_features"]
+    monitored = last_json(run(["monitor", "--json"], home, installed))
+    assert monitored["drift"] is True and Path(monitored["report"]).is_file()
     products = last_json(run(["data", "products", "--limit", "2", "--json"], home))["products"]
     assert products == ["P0001", "P0002"]
     online = last_json(run(["store", "online", *products, "--json"], home))["features"]
