@@ -118,7 +118,7 @@ def train_elasticity(
 def train_demand(
     settings: Settings, snapshot: str, quick: bool = False, seed: int | None = None
 ) -> SavedModel:
-    """The LSTM forecaster from a snapshot, saved with its lineage."""
+    """The LSTM forecaster from a snapshot, saved with its lineage and its band's calibration."""
     from pricing.data.home import HomeData
     from pricing.models.demand import DemandForecaster
     from pricing.models.snapshot_tables import rivals_from_snapshot, sales_from_snapshot
@@ -138,7 +138,11 @@ def train_demand(
         {
             **_lineage(settings, snapshot, quick),
             "parameters": {**config, "horizon": forecaster.horizon, "seed": seed},
-            "metrics": {},
+            # The 10-90% band's conformal margin (log scale) and the held-out points behind it.
+            "metrics": {
+                "band_margin": forecaster.margin,
+                "calibration_points": forecaster.calibration_points,
+            },
         },
     )
 

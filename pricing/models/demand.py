@@ -4,7 +4,9 @@ A decision model: the horizon's planned prices and promotions are known inputs, 
 answers "what will sell if we charge this". One network serves all series (units divided by each
 series' mean over the training window, then log1p); it outputs the 10/50/90% quantiles under
 pinball loss, the median being the point forecast. Stock-outs and masked gaps carry zero weight
-in the loss. Keras is imported lazily so that importing this module stays cheap.
+in the loss. Pinball loss alone leaves the 10-90% band a few points narrow (73-79% of actuals
+inside it), so the band is then calibrated by conformal quantile regression (CQR) on windows the
+network was not trained on. Keras is imported lazily so that importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -207,6 +209,34 @@ def decoder_inputs(
     return _horizon_inputs(price, promo, ref, rival, table)
 
 
+# -- conformal calibration of the band -----------------------------------------------------------
+
+#: The share of actuals the 10-90% band should hold.
+BAND_COVERAGE = QUANTILES[-1] - QUANTILES[0]
+
+
+def conformal_widening(
+    low: np.ndarray, high: np.ndarray, actual: np.ndarray, coverage: float = BAND_COVERAGE
+) -> float:
+    """CQR (Romano et al. 2019): the margin d such that [low - d, high + d] holds ``coverage`` of
+    the actuals, from held-out points (any shape, same shapes). Conformity scores are
+    max(low - y, y - high); d is their finite-sample quantile of level ceil((n+1) c) / n, which
+    guarantees at least ``coverage`` on a new exchangeable point. Negative d narrows a band that
+    is too wide. No point: 0 (the band as the network gives it)."""
+    scores = np.maximum(low - actual, actual - high).ravel()
+    if not len(scores):
+        return 0.0
+    level = min(np.ceil((len(scores) + 1) * coverage) / len(scores), 1.0)
+    return float(np.quantile(scores, level, method="higher"))
+
+
+def widen(log_quantiles: np.ndarray, margin: float) -> np.ndarray:
+    """Quantiles (..., 3) with the outer two moved out by ``margin`` (in by a negative one, never
+    past the median)."""
+    low, mid, high = np.moveaxis(log_quantiles, -1, 0)
+    return np.stack([np.minimum(low - margin, mid), mid, np.maximum(high + margin, mid)], axis=-1)
+
+
 # -- the network ---------------------------------------------------------------------------------
 
 
@@ -268,6 +298,8 @@ class DemandForecaster:
         self.vocab: dict[str, list[str]] = {}  # product and location ids of the embeddings
         self.level = (0.0, 1.0)  # mean and sd of log scale over the training series
         self.grain, self.horizon = "", 0
+        self.margin = 0.0  # conformal widening of the 10-90% band, in the network's log space
+        self.calibration_points = 0  # held-out points the margin was computed from
 
     def _series(self, panel: Panel) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """Per-series table (unseen series from their own history), static inputs and ids."""
@@ -285,7 +317,8 @@ class DemandForecaster:
         starting in its last periods (a time split: they are never trained on; a panel too
         short to spare them trains on all, without early stopping). ``warm``
         continues from the current weights for ``warm_epochs`` (the backtest's later origins:
-        those weights only saw older data)."""
+        those weights only saw older data). The band is then calibrated on the early-stopping
+        windows, out of sample (``calibrate``), at every fit, warm ones included."""
         import keras
 
         forecaster_minimum(panel.grain, horizon).require(len(panel.dates))
@@ -301,9 +334,11 @@ class DemandForecaster:
         scale, ref = table["scale"].to_numpy(), table["ref"].to_numpy()
         data = training_windows(panel, scale, ref, static, ids, config.lookback, horizon)
         held_out = max(horizon, len(panel.dates) // 12) if config.patience else -horizon
-        train, val = data.split(len(panel.dates) - horizon - held_out)
+        cut = len(panel.dates) - horizon - held_out
+        train, val = data.split(cut)
         if not len(train.start):  # too short to hold windows out: no early stopping
-            train, val = data.split(len(panel.dates))
+            cut = len(panel.dates)
+            train, val = data.split(cut)
         if config.max_windows and len(train.start) > config.max_windows:
             keep = np.random.default_rng(seed).choice(len(train.start), config.max_windows, False)
             train = train.take(np.sort(keep))
@@ -336,19 +371,73 @@ class DemandForecaster:
             len(train.start),
             np.round(history.history.get("val_loss", []), 4),
         )
+        self.calibrate(panel, cut)
         return self
 
-    def predict_panel(self, history: Panel, price: np.ndarray, promo: np.ndarray) -> np.ndarray:
-        """Quantiles (series, H, 3) in units for the H periods after ``history``."""
+    def _log_quantiles(self, inputs: list[np.ndarray]) -> np.ndarray:
+        """Quantiles (N, H, 3) in log1p(units / scale), averaged over the ensemble members."""
+        members = np.asarray(self.model.predict_on_batch(inputs), dtype=float)
+        return np.sort(members.mean(axis=1), axis=-1)
+
+    def calibrate(self, panel: Panel, cut: int) -> None:
+        """Set the band's conformal margin from the early-stopping windows (those starting at
+        period ``cut`` or later), scored as the network is used: out of sample.
+
+        Two things would make these windows easier than a real forecast, and both are taken
+        out. (1) Their first periods are also the targets of the last training windows (a
+        training window starting before ``cut`` ends up to H - 1 periods after it), so only
+        the periods from ``cut + H - 1`` on count. (2) The per-series scale, reference price
+        and slopes of the fit come from the whole panel, held-out periods included, so a
+        held-out target would help normalise itself; the calibration windows are encoded with
+        those of the periods before ``cut`` instead, as a forecast from an origin only knows
+        its history. On Dominick's OJ these two moved the backtest's calibrated coverage from
+        0.741 to 0.760; what is left is week-wide shocks (the coverage of single weeks ranges
+        0.57-0.90) that a dozen held-out weeks cannot pin down. The epoch is still picked on
+        these windows (one number); splitting them further would take the latest periods from
+        early stopping or from training. Without such windows (quick mode trains on all; so
+        does too short a panel) the margin is 0."""
+        assert self.config is not None
+        horizon, early = self.horizon, panel.head(cut)
+        table = series_table(early)
+        size = (np.log(table["scale"].to_numpy()) - self.level[0]) / self.level[1]
+        static = np.column_stack([size, table["price"], table["promo"]]).astype("float32")
+        ids = self._series(panel)[2]
+        windows = training_windows(
+            panel, table["scale"].to_numpy(), table["ref"].to_numpy(), static, ids,
+            self.config.lookback, horizon,
+        )  # fmt: skip
+        held_out = windows.take(windows.start >= cut)
+        period = held_out.start[:, None] + np.arange(horizon)[None, :]
+        usable = (held_out.target[..., 1] > 0) & (period >= cut + horizon - 1)
+        if not usable.any():
+            self.margin, self.calibration_points = 0.0, 0
+            logger.info("demand LSTM: no held-out window, the 10-90%% band is left uncalibrated")
+            return
+        log_q = self._log_quantiles(held_out.inputs())
+        actual = np.log1p(held_out.target[..., 0])
+        low, high = log_q[..., 0][usable], log_q[..., -1][usable]
+        self.margin = conformal_widening(low, high, actual[usable])
+        self.calibration_points = int(usable.sum())
+        logger.info(
+            "demand LSTM: band margin %+.3f (log) from %d held-out points, %.3f inside before",
+            self.margin,
+            self.calibration_points,
+            float(np.mean((actual[usable] >= low) & (actual[usable] <= high))),
+        )
+
+    def predict_panel(
+        self, history: Panel, price: np.ndarray, promo: np.ndarray, calibrated: bool = True
+    ) -> np.ndarray:
+        """Quantiles (series, H, 3) in units for the H periods after ``history``; the band
+        calibrated unless ``calibrated`` is off (the backtest reports both)."""
         if self.model is None or self.config is None:
             raise RuntimeError("fit or load the forecaster first")
         table, static, ids = self._series(history)
         scale, ref = table["scale"].to_numpy(), table["ref"].to_numpy()
         past = encoder_inputs(history, scale, ref, self.config.lookback)
         future = decoder_inputs(history, ref, price, promo)
-        inputs = network_inputs(past, future, static, ids)
-        members = np.asarray(self.model.predict_on_batch(inputs), dtype=float)
-        quantiles = np.sort(np.expm1(members.mean(axis=1)), axis=-1)
+        log_q = self._log_quantiles(network_inputs(past, future, static, ids))
+        quantiles = np.expm1(widen(log_q, self.margin) if calibrated else log_q)
         return np.maximum(quantiles * scale[:, None, None], 0.0)
 
     def fit(
@@ -413,6 +502,8 @@ class DemandForecaster:
             "quantiles": QUANTILES,
             "vocab": self.vocab,
             "level": self.level,
+            "margin": self.margin,
+            "calibration_points": self.calibration_points,
             "series": self.table.reset_index().to_dict("list"),
         }
         (path / META_FILE).write_text(json.dumps(meta, indent=2))
@@ -428,6 +519,9 @@ class DemandForecaster:
         forecaster.grain, forecaster.horizon = meta["grain"], int(meta["horizon"])
         forecaster.vocab, forecaster.level = meta["vocab"], tuple(meta["level"])
         forecaster.table = pd.DataFrame(meta["series"]).set_index("index")
+        # Files saved before calibration existed keep their band as it was.
+        forecaster.margin = float(meta.get("margin", 0.0))
+        forecaster.calibration_points = int(meta.get("calibration_points", 0))
         forecaster.model = keras.models.load_model(path / MODEL_FILE, compile=False)
         return forecaster
 
