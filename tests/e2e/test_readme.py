@@ -3,8 +3,9 @@ Python examples) on a fresh home made from a small file of the seed's format.
 
 Rules, so the examples stay what a user types: blocks run in README order in one folder;
 `export` sets the variable for the next commands; slow commands get `--quick`; long-running
-ones (`serve`, `flows server`, `flows serve`, `stream broker`, `stream run`) are started in the
-background, awaited and stopped at the end; the README's ports (3000, 4200) become free ones;
+ones (`serve`, `flows server`, `flows serve`, `stream broker`, `stream run`, `dashboard`) are
+started in the background, awaited and stopped at the end; the README's ports (3000, 4200,
+8501) become free ones;
 a block that ingests a file other than `sales.csv` gets a fresh home of its own; `make` lines
 are this suite itself.
 """
@@ -30,8 +31,13 @@ from pricing.serving.process import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SLOW = ("train", "evaluate forecast", "evaluate elasticity", "flows run pipeline", "demo")
-LONG_RUNNING = ("serve", "flows server", "flows serve", "stream broker", "stream run")
+SLOW = (
+    "train", "evaluate forecast", "evaluate elasticity", "evaluate calibration",
+    "flows run pipeline", "demo",
+)  # fmt: skip
+LONG_RUNNING = (
+    "serve", "flows server", "flows serve", "stream broker", "stream run", "dashboard",
+)  # fmt: skip
 PRICING = [sys.executable, "-m", "pricing.cli.main"]
 
 
@@ -90,7 +96,7 @@ class Session:
             k: v for k, v in os.environ.items() if not k.startswith(("PRICING_", "PREFECT_"))
         }
         self.env.pop("BENTOML_HOME", None)
-        self.ports = {"3000": str(free_port()), "4200": str(free_port())}
+        self.ports = {port: str(free_port()) for port in ("3000", "4200", "8501")}
         self.background: list[subprocess.Popen[bytes]] = []
 
     def expand(self, command: str) -> str:
