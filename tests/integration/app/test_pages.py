@@ -4,6 +4,7 @@ page's key elements (or what to run) present."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,12 @@ TITLES = {name: title for name, title, _ in PAGES}
 
 @pytest.fixture
 def on_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path, Path], None]]:
-    """Point the dashboard (its settings, read through get_settings) at a home."""
+    """Point the dashboard (its settings, read through get_settings) at a home.
+
+    AppTest runs a page as ``sys.modules["__main__"]`` and leaves it there; restored after
+    the test, or a process this worker later spawns (the stream benchmark's consumer) would
+    start by running the page script."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
     def point(home: Path, bentoml_home: Path) -> None:
         monkeypatch.setenv("PRICING_HOME", str(home))
