@@ -34,10 +34,11 @@ from pricing.models.demand_at_price import expected_units
 from pricing.serving.features import Row
 
 if TYPE_CHECKING:
+    from pricing.data.home import NoDataError
     from pricing.market.scenarios import Scenario
     from pricing.models.agent_export import NumpyPolicy
     from pricing.models.elasticity import PriceResponseModel
-    from pricing.settings import Settings
+from pricing.settings import Settings
 
 #: Current prices each scenario is priced from, as multiples of its usual price. Fitting the
 #: models on the scenarios' histories is most of the cost (400 of 420 seconds for 100
@@ -232,6 +233,11 @@ def scenario_decisions(
             out.append({"product_id": s.product_id, "multiple": multiple, "current_price": current,
                         "recommended_price": price, "won": won,
                         "confidence": record["response"]["confidence"]})  # fmt: skip
+    if not out:
+        raise NoDataError(
+            f"none of the {len(chosen)} scenarios gave a model decision to score (every answer "
+            "a fallback, or a single allowed price): no confidence to check"
+        )
     return pd.DataFrame(out)
 
 

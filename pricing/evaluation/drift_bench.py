@@ -4,9 +4,11 @@ A seeded synthetic market is simulated without any shift; its serving-feature ro
 point-in-time rows a snapshot holds, computed in memory) are cut into consecutive monitor
 windows, each tested against the reference windows before it exactly as ``pricing monitor``
 tests the current window: every alarm there is a false one. Then, for each kind of
-``MarketShift``, the same market is simulated again with the shift starting at the first
-tested window, and that first window (and only it) is tested: a miss means the monitor
-would not have flagged the shift in its first window. Several seeds give rates, not
+``MarketShift``, a market of the same seed (the same products, our prices and the rivals'
+own moves; its own demand draws) is simulated with the shift starting at the first tested
+window, and that first window (and only it) is tested against the forecaster fitted on the
+steady market's history before it: a miss means the monitor would not have flagged the
+shift in its first window. Several seeds give rates, not
 anecdotes.
 """
 

@@ -23,7 +23,7 @@ from pricing.monitoring import history
 from pricing.monitoring.config import MonitorSettings
 from pricing.monitoring.forecast_quality import ForecastQuality, forecast_quality, per_product
 from pricing.monitoring.predictions import PREDICTION_COLUMNS, halves, served_frame
-from pricing.monitoring.verdict import DriftFigures, drift_inputs, verdict
+from pricing.monitoring.verdict import DriftFigures, columns_to_test, drift_inputs, verdict
 from pricing.monitoring.windows import (
     MonitorHistoryError,
     MonitorWindow,
@@ -85,6 +85,7 @@ class MonitorRun:
             "prediction_report",
             "prediction_skipped",
             "forecast_skipped",
+            "snapshot_covers_window",
             "retrain",
         )
         return {k: self.record.get(k) for k in keep} | {"reasons": self.reasons}
@@ -149,10 +150,14 @@ def _forecast(
 
 
 def run_monitor(
-    settings: Settings, reporter: Reporter, progress: Progress | None = None
+    settings: Settings,
+    reporter: Reporter,
+    progress: Progress | None = None,
+    served_decisions: bool = True,
 ) -> MonitorRun:
     """Data drift, prediction drift and forecast quality for the current window; the verdict
-    is recorded in the history whatever it is."""
+    is recorded in the history whatever it is. ``served_decisions=False`` leaves the decision
+    log out (a backfilled window: the log is stamped in wall-clock time, not the data's)."""
     say = progress or (lambda _: None)
     monitor = settings.monitor
     home = HomeData(settings.data_dir)
@@ -163,14 +168,15 @@ def run_monitor(
     series = len(sales[list(KEY)].drop_duplicates())
     window = current_window(sales.loc[sales["observed"], "date"], as_of, grain, monitor, series)
     run_id = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S%fZ")
-    out = history.run_dir(settings, run_id)
-    out.mkdir(parents=True, exist_ok=True)
+    snapshot_end = pd.to_datetime(snapshot["event_timestamp"], utc=True).max()
     record: dict[str, Any] = {
         "run_id": run_id,
         "run_at": pd.Timestamp.now(tz="UTC").isoformat(),
         **window.as_dict(),
         "as_of": as_of.isoformat(),
         "models": tags,
+        # the prod models trained on the window: their forecast errors there are in sample
+        "snapshot_covers_window": bool(snapshot_end >= window.end),
     }
 
     say(f"reading the window {window.start.date()} .. {window.end.date()} from the offline store")
@@ -179,6 +185,8 @@ def run_monitor(
     frames = drift_inputs(reference, current, monitor, list(KEY))
     if not frames.columns:
         raise MonitorHistoryError(f"no feature has enough values to test: {frames.untested}")
+    out = history.run_dir(settings, run_id)  # created once the run can no longer refuse
+    out.mkdir(parents=True, exist_ok=True)
     say(f"data drift: {len(frames.columns)} features, {len(reference)} vs {len(current)} rows")
     started = time.perf_counter()
     scaled = ", each series scaled by its reference median" if monitor.per_series else ""
@@ -222,26 +230,14 @@ def run_monitor(
             "forecast_per_product": per_product(frame).round(4).to_dict("records"),
         }
 
-    from pricing.serving.decision_log import read_decisions
-
-    split = halves(served_frame(read_decisions(settings.decisions_dir)))
-    if split is None:
-        record["prediction_skipped"] = "fewer than 60 served decisions in the log"
-    else:
-        say("prediction drift: served prices and confidences, later half vs earlier half")
-        served = reporter.drift(
-            split[0],
-            split[1],
-            list(PREDICTION_COLUMNS),
-            monitor,
-            "Served decisions",
-            out / "prediction_drift",
-        )
-        record |= {
-            "prediction_drift_share": round(served.share, 4),
-            "prediction_drifted": served.drifted_features,
-            "prediction_report": str(out / "prediction_drift.html"),
+    record |= (
+        _prediction_drift(settings, reporter, out, say)
+        if served_decisions
+        else {
+            "prediction_skipped": "an earlier window (backfill): the decision log is not dated in "
+            "the data's time"
         }
+    )
 
     drift, reasons = verdict(data, quality.alarm if quality else None, monitor)
     record |= {"drift": drift, "reasons": reasons}
@@ -250,12 +246,44 @@ def run_monitor(
     return MonitorRun(record, reasons)
 
 
+def _prediction_drift(
+    settings: Settings, reporter: Reporter, out: Path, say: Progress
+) -> dict[str, Any]:
+    """The decision log's later half against its earlier half, on the columns with values on
+    both sides (a half served by fallbacks alone has no confidence); fallback shares beside."""
+    from pricing.serving.decision_log import read_decisions
+
+    split = halves(served_frame(read_decisions(settings.decisions_dir)))
+    if split is None:
+        return {"prediction_skipped": "fewer than 60 served decisions in the log"}
+    earlier, later = split
+    shares = {
+        "fallback_share_earlier": round(float(earlier["fallback"].mean()), 4),
+        "fallback_share_later": round(float(later["fallback"].mean()), 4),
+    }
+    columns, untested = columns_to_test(earlier, later, list(PREDICTION_COLUMNS))
+    if not columns:
+        return shares | {"prediction_skipped": f"no served column to test: {untested}"}
+    say("prediction drift: served prices and confidences, later half vs earlier half")
+    served = reporter.drift(
+        earlier, later, columns, settings.monitor, "Served decisions", out / "prediction_drift"
+    )
+    return shares | {
+        "prediction_drift_share": round(served.share, 4),
+        "prediction_drifted": served.drifted_features,
+        "prediction_untested": untested,
+        "prediction_report": str(out / "prediction_drift.html"),
+    }
+
+
 def backfill(
     settings: Settings, reporter: Reporter, windows: int, progress: Progress | None = None
 ) -> list[MonitorRun]:
     """Monitor the ``windows`` windows before the current one, oldest first, then the
-    current one: a history to read drift over time from on a home that was never monitored
-    (each earlier run sees the data as of its window's end, point in time)."""
+    current one: a history to read drift over time from on a home that was never monitored.
+    Each earlier run reads its window's features as of its end (point in time); its forecast
+    check uses today's prod models (in sample when their snapshot covers the window, as
+    ``snapshot_covers_window`` records) and it leaves the decision log out."""
     home = HomeData(settings.data_dir)
     grain = home.require_grain()
     series = len(home.read("sales")[list(KEY)].drop_duplicates())
@@ -266,7 +294,7 @@ def backfill(
         as_of = latest - period_delta(grain) * (back * size)
         try:
             dated = settings.model_copy(update={"as_of": as_of.isoformat()})
-            runs.append(run_monitor(dated, reporter, progress))
+            runs.append(run_monitor(dated, reporter, progress, served_decisions=False))
         except MonitorHistoryError as error:  # too early in the history: skipped
             (progress or (lambda _: None))(f"window ending {as_of.date()} skipped: {error}")
     return [*runs, run_monitor(settings, reporter, progress)]

@@ -2,8 +2,9 @@
 
 The current window is the home's last ``window`` periods up to ``PRICING_AS_OF``; its rows
 come from the offline store (Feast historical retrieval over the base service, the very join
-training snapshots use), plus streamed state for series-periods the batch data has not
-reached yet. The reference is what the ``prod`` models learnt from: the rows of their
+training snapshots use), plus streamed state for the series-periods inside the window that
+the batch data lacks (the window ends at the last batch period: streamed state newer than
+that is not tested yet). The reference is what the ``prod`` models learnt from: the rows of their
 training snapshot in the ``reference_windows`` windows before the current one (recent
 enough that seasons and slow trends are not called drift, and never the window itself, so
 a snapshot that already holds the window still tests it).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pricing.data.grain import period_range
@@ -87,8 +89,8 @@ def current_window(
 
 
 def reference_rows(snapshot: pd.DataFrame, window: MonitorWindow) -> pd.DataFrame:
-    """The snapshot's rows from the reference span: before the window, at most
-    ``reference_windows`` windows back from the snapshot's last period before it."""
+    """The snapshot's rows from the reference span: before the window, the last
+    ``reference_windows`` windows' worth of periods the snapshot holds before it."""
     stamps = pd.to_datetime(snapshot["event_timestamp"], utc=True)
     before = snapshot[stamps < window.start]
     if before.empty:
@@ -97,8 +99,9 @@ def reference_rows(snapshot: pd.DataFrame, window: MonitorWindow) -> pd.DataFram
             f"({window.start.date()}): nothing to compare it with"
         )
     stamps = stamps[stamps < window.start]
-    span = window.start - window.reference_start
-    return before[stamps > stamps.max() - span].reset_index(drop=True)
+    periods = len(period_range(window.reference_start, window.start, window.grain)) - 1
+    kept = np.sort(stamps.unique())[-periods:]  # counted in periods: months differ in days
+    return before[stamps.isin(kept)].reset_index(drop=True)
 
 
 def window_entities(sales: pd.DataFrame, window: MonitorWindow) -> pd.DataFrame:

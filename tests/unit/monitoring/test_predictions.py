@@ -35,3 +35,19 @@ def test_halves_need_enough_decisions_on_each_side():
     assert len(earlier) == len(later) == MIN_DECISIONS
     assert earlier["logged_at"].max() < later["logged_at"].min()
     assert served_frame(pd.DataFrame()).empty
+
+
+def test_a_half_served_by_fallbacks_alone_leaves_confidence_untested_not_a_crash():
+    from pricing.monitoring.predictions import PREDICTION_COLUMNS
+    from pricing.monitoring.verdict import columns_to_test
+
+    frame = decisions(2 * MIN_DECISIONS)
+    frame["recommended_price"] = 2.0 + 0.01 * frame.index  # moves that vary
+    later = frame.index >= MIN_DECISIONS
+    frame.loc[later, "policy"] = "fallback"
+    frame.loc[later, "response"] = json.dumps({"confidence": None})
+    earlier_half, later_half = halves(served_frame(frame))
+    columns, untested = columns_to_test(earlier_half, later_half, list(PREDICTION_COLUMNS))
+    assert columns == ["price_move"]
+    assert set(untested) == {"confidence", "fallback"}  # fallback: constant before
+    assert later_half["fallback"].mean() == 1.0

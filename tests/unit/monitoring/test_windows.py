@@ -92,3 +92,14 @@ def test_a_small_catalogue_gets_a_window_long_enough_to_hold_min_rows():
     assert window_size("weekly", monitor) == 8
     window = current_window(pd.Series(DAYS), AS_OF, "daily", monitor, series=8)
     assert window.periods == 25 and window.start == DAYS[-25]
+
+
+def test_a_monthly_reference_is_counted_in_months_not_days():
+    months = pd.date_range("2020-01-01", periods=40, freq="MS", tz="UTC")
+    monitor = MonitorSettings(window=3, reference_windows=2)
+    window = current_window(
+        pd.Series(months), months[-1] + pd.DateOffset(months=1), "monthly", monitor
+    )
+    snapshot = pd.DataFrame({"event_timestamp": months[:30]})  # ends before the window
+    kept = reference_rows(snapshot, window)["event_timestamp"]
+    assert kept.tolist() == list(months[24:30])  # six months, whatever their lengths
