@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -18,12 +19,17 @@ NO_DATA = (
 NO_MODELS = "No trained models in **{home}** yet: run `pricing train` (or `pricing demo`)."
 
 
+def stop_with(message: str) -> NoReturn:
+    """End the page with what is missing and what to run (never a traceback)."""
+    st.info(message)
+    st.stop()
+
+
 def require_data(cfg: Settings) -> str:
     """The home's grain; on an empty home the page says what to run and stops."""
     grain = sources.grain(cfg)
     if grain is None:
-        st.info(NO_DATA.format(home=cfg.home_dir))
-        st.stop()
+        stop_with(NO_DATA.format(home=cfg.home_dir))
     return str(grain)
 
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from pricing.market.drift import ShiftKind
 from pricing.settings import Settings
 
@@ -96,17 +98,9 @@ def reprice_catalogue(settings: Settings) -> dict[str, Any]:
     """Price every series once, as a repricing run would, with the decision log on: the
     dashboard's audit trail and the monitor's served decisions start here."""
     from pricing.data.home import HomeData
-    from pricing.serving.http_requests import Item
-    from pricing.serving.runtime import Runtime, registry_models
 
     keys = HomeData(settings.data_dir).read("sales")[["product_id", "location_id"]]
-    keys = keys.drop_duplicates()
-    items = [Item(product_id=str(p), location_id=str(loc)) for p, loc in keys.itertuples(False)]
-    runtime = Runtime(settings.model_copy(update={"decision_log": True}), registry_models(settings))
-    try:
-        answers = runtime.recommend(items)["items"]
-    finally:
-        runtime.close()
+    answers = recommend_in_process(settings, keys.drop_duplicates(), decision_log=True)
     moved = [a for a in answers if a.get("recommended_price") != a.get("current_price")]
     fallbacks = [a for a in answers if a.get("fallback")]
     return {"items": len(answers), "repriced": len(moved), "fallbacks": len(fallbacks)}
@@ -181,21 +175,29 @@ def stream_segment(settings: Settings, periods: int, seed: int) -> dict[str, Any
     }
 
 
-def sample_recommendation(settings: Settings) -> dict[str, Any]:
-    """What the service would answer for the first product (in process, same engine)."""
-    from pricing.data.home import HomeData
+def recommend_in_process(
+    settings: Settings, keys: pd.DataFrame, decision_log: bool
+) -> list[dict[str, Any]]:
+    """What the service answers for the series in ``keys`` (product_id, location_id), from
+    the same engine in this process; logged to the decision log only when asked."""
     from pricing.serving.http_requests import Item
     from pricing.serving.runtime import Runtime, registry_models
 
-    sales = HomeData(settings.data_dir).read("sales")
-    first = sales[["product_id", "location_id"]].iloc[0]
-    quiet = settings.model_copy(update={"decision_log": False})
-    runtime = Runtime(quiet, registry_models(settings))
+    items = [Item(product_id=str(p), location_id=str(loc)) for p, loc in keys.itertuples(False)]
+    logged = settings.model_copy(update={"decision_log": decision_log})
+    runtime = Runtime(logged, registry_models(settings))
     try:
-        item = Item(product_id=str(first["product_id"]), location_id=str(first["location_id"]))
-        return runtime.recommend([item])["items"][0]
+        return list(runtime.recommend(items)["items"])
     finally:
         runtime.close()
+
+
+def sample_recommendation(settings: Settings) -> dict[str, Any]:
+    """What the service would answer for the first product (not logged)."""
+    from pricing.data.home import HomeData
+
+    sales = HomeData(settings.data_dir).read("sales")
+    return recommend_in_process(settings, sales[["product_id", "location_id"]].head(1), False)[0]
 
 
 def sample_online(settings: Settings, n: int = 3) -> list[dict[str, Any]]:

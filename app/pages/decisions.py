@@ -6,7 +6,7 @@ import streamlit as st
 
 from pricing.analytics.decisions import features_used, flatten_decisions
 from pricing_app import sources
-from pricing_app.widgets import require_data
+from pricing_app.widgets import require_data, stop_with
 
 #: Rows shown at once, newest first (the log of a busy service holds millions).
 SHOWN = 2000
@@ -16,11 +16,10 @@ st.title("Decision log")
 require_data(cfg)
 log = sources.decisions(cfg)
 if log.empty:
-    st.info(
+    stop_with(
         "No served decisions yet: start the service with `pricing serve` and POST /recommend; "
         "every answer is logged here with its reasons."
     )
-    st.stop()
 
 ALL = "(all)"
 left, middle, policy_column, right = st.columns([2, 2, 2, 1])

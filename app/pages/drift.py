@@ -8,18 +8,17 @@ import plotly.express as px
 import streamlit as st
 
 from pricing_app import sources
-from pricing_app.widgets import require_data, share
+from pricing_app.widgets import require_data, share, stop_with
 
 cfg = sources.settings()
 st.title("Drift monitor")
 require_data(cfg)
 history = sources.monitor_history(cfg)
 if history.empty:
-    st.info(
+    stop_with(
         "No drift monitor run yet: run `pricing monitor` (it compares the recent window "
         "with the prod models' training snapshot)."
     )
-    st.stop()
 
 # Lazy tabs: the report (megabytes of Evidently HTML) is sent only when its tab is open.
 runs, report_tab = st.tabs(["Drift history", "Latest report"], key="drift_tab", on_change="rerun")

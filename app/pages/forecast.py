@@ -8,7 +8,7 @@ import streamlit as st
 
 from pricing.analytics.forecast import band_scores, forecast_vs_actual
 from pricing_app import sources
-from pricing_app.widgets import pick_series, require_data, share
+from pricing_app.widgets import pick_series, require_data, share, stop_with
 
 cfg = sources.settings()
 st.title("Forecast vs actual")
@@ -16,11 +16,10 @@ require_data(cfg)
 published = sources.published(cfg, "demand_forecast")
 quality = sources.forecast_quality(cfg)
 if published.empty and quality.empty:
-    st.info(
+    stop_with(
         "No forecasts yet: `pricing train` publishes the next period's forecast; "
         "`pricing monitor` scores past forecasts against what sold."
     )
-    st.stop()
 
 product, location = pick_series(sources.series(cfg), "forecast")
 frame = forecast_vs_actual(sources.table(cfg, "sales"), quality, published, product, location)

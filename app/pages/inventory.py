@@ -9,18 +9,17 @@ from plotly.subplots import make_subplots
 from pricing.analytics.inventory import cover, latest_cover
 from pricing.analytics.series import one_series
 from pricing_app import sources
-from pricing_app.widgets import pick_series, require_data
+from pricing_app.widgets import pick_series, require_data, stop_with
 
 cfg = sources.settings()
 st.title("Inventory and days of cover")
 grain = require_data(cfg)
 inventory = sources.table(cfg, "inventory")
 if inventory.empty:
-    st.info(
+    stop_with(
         "This home records no inventory, so cover cannot be computed; ingest a file with an "
         "inventory column (`--map inventory=COLUMN`) to see it here."
     )
-    st.stop()
 
 frame = cover(inventory, sources.table(cfg, "sales"))
 unit = {"daily": "days", "weekly": "weeks", "monthly": "months"}[grain]

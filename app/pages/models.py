@@ -6,15 +6,14 @@ import streamlit as st
 
 from pricing.analytics.lineage import models_table, promotion_table
 from pricing_app import sources
-from pricing_app.widgets import NO_MODELS, require_data
+from pricing_app.widgets import NO_MODELS, require_data, stop_with
 
 cfg = sources.settings()
 st.title("Models and lineage")
 require_data(cfg)
 found = sources.registry(cfg)
 if not found["models"]:
-    st.info(NO_MODELS.format(home=cfg.home_dir))
-    st.stop()
+    stop_with(NO_MODELS.format(home=cfg.home_dir))
 
 prod, challenger = found["prod"] or {}, found["challenger"]
 left, right = st.columns(2)

@@ -16,7 +16,7 @@ from pricing.analytics.series import one_series
 from pricing.analytics.whatif import at_price, price_grid, whatif_table
 from pricing.registry import ModelNotFoundError
 from pricing_app import sources
-from pricing_app.widgets import NO_MODELS, money, pick_series, require_data
+from pricing_app.widgets import NO_MODELS, money, pick_series, require_data, stop_with
 
 cfg = sources.settings()
 st.title("Revenue what-if")
@@ -28,8 +28,7 @@ current = float(history["price"].iloc[-1]) if not history.empty else 1.0
 try:
     simulator = sources.what_if(cfg)
 except ModelNotFoundError:
-    st.info(NO_MODELS.format(home=cfg.home_dir))
-    st.stop()
+    stop_with(NO_MODELS.format(home=cfg.home_dir))
 
 price = st.number_input(
     "Price", min_value=0.01, value=round(current, 2), step=0.05, format="%.2f",

@@ -207,12 +207,11 @@ def drift(
     from pricing_monitoring.reports import EvidentlyReporter
 
     cfg = settings()
-    reporter = EvidentlyReporter()
     started = time.perf_counter()
     with console.status("simulating markets and testing windows") as status:
         bench = run_drift_bench(
             cfg,
-            lambda ref, cur, cols, monitor, out: reporter.drift(ref, cur, cols, monitor, "", out),
+            EvidentlyReporter(),
             products=products,
             windows=windows,
             seeds=seeds,

@@ -32,14 +32,12 @@ from pricing.models.demand import DemandForecaster
 from pricing.models.series import Panel, build_panel
 from pricing.monitoring.config import MonitorSettings
 from pricing.monitoring.forecast_quality import QuantileForecaster, forecast_quality
+from pricing.monitoring.run import Reporter
 from pricing.monitoring.verdict import DriftFigures, ForecastAlarm, drift_inputs, verdict
 from pricing.monitoring.windows import window_size
 from pricing.settings import Settings
 from pricing.store.snapshots import training_frame
 
-#: (reference, current, columns, monitor, out) -> the drift figures; the command line
-#: passes Evidently's, the one ``pricing monitor`` uses.
-Detector = Callable[[pd.DataFrame, pd.DataFrame, list[str], MonitorSettings, Path], DriftFigures]
 #: Periods of history before the first reference window (the 28-period features fill up).
 WARM_UP = 35
 
@@ -106,7 +104,7 @@ def score_window(
     rows: MarketRows,
     start: pd.Timestamp,
     monitor: MonitorSettings,
-    detect: Detector,
+    reporter: Reporter,
     forecaster: QuantileForecaster,
     out: Path,
 ) -> tuple[DriftFigures, ForecastAlarm]:
@@ -118,14 +116,16 @@ def score_window(
     span = pd.Timedelta(days=size * monitor.reference_windows)
     reference = rows.frame[(stamps < start) & (stamps >= start - span)]
     frames = drift_inputs(reference, current, monitor, list(KEY))
-    figures = detect(frames.reference, frames.current, frames.columns, monitor, out)
+    figures = reporter.drift(
+        frames.reference, frames.current, frames.columns, monitor, "drift bench", out
+    )
     quality = forecast_quality(forecaster, rows.panel, start, size, monitor.reference_windows)
     return DriftFigures(figures.columns, frames.untested), quality.alarm
 
 
 def run_drift_bench(
     settings: Settings,
-    detect: Detector,
+    reporter: Reporter,
     products: int = 30,
     windows: int = 24,
     seeds: int = 2,
@@ -163,7 +163,7 @@ def run_drift_bench(
                         cut = steady.panel.head(first + k * size)
                         forecaster.fit_panel(cut, size, quick=quick, seed=seed, warm=True)
                 start = origin + pd.Timedelta(days=first + k * size)
-                scored = score_window(steady, start, monitor, detect, forecaster, out)
+                scored = score_window(steady, start, monitor, reporter, forecaster, out)
                 bench.tests.append(_record(seed, "none", start, *scored, monitor))
             with native_output_logged(settings):
                 forecaster = DemandForecaster.load(shock_model)
@@ -172,7 +172,7 @@ def run_drift_bench(
                 shift = MarketShift(kind, start=first)
                 shifted = market_rows(settings, products, first + size, seed, shift)
                 start = origin + pd.Timedelta(days=first)
-                scored = score_window(shifted, start, monitor, detect, forecaster, out)
+                scored = score_window(shifted, start, monitor, reporter, forecaster, out)
                 bench.tests.append(_record(seed, kind, start, *scored, monitor))
     return bench
 

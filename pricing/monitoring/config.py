@@ -2,8 +2,9 @@
 
 Every number that turns a report into a verdict lives here, so an operator can tune the
 false-alarm rate without touching code (``PRICING_MONITOR__DRIFT_SHARE=0.4`` ...). The defaults
-were chosen by ``pricing bench drift`` (no false alarm over its no-drift windows, every drift
-scenario flagged in its first window); rerun it after changing them.
+were chosen with ``pricing bench drift`` (bench/results/drift.json: 0 false alarms in 72
+steady windows; price wars and demand shocks 3 of 3 flagged in their first window, elasticity
+shifts 1 of 3); rerun it after changing them.
 """
 
 from __future__ import annotations

@@ -13,10 +13,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_steady_windows_and_each_shift_are_scored(tmp_path):
-    reporter = EvidentlyReporter()
     bench = run_drift_bench(
         Settings(home=tmp_path / "home"),
-        lambda ref, cur, cols, monitor, out: reporter.drift(ref, cur, cols, monitor, "", out),
+        EvidentlyReporter(),
         products=10,
         windows=2,
         seeds=1,
