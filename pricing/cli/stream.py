@@ -120,8 +120,8 @@ def replay(
         tables, grain = synthetic_tables(cfg, periods or 1, seed)
     else:
         path = Path(source).expanduser()
-        if not (path / "sales.parquet").exists():
-            fail(f"{path}: no canonical tables (sales.parquet, ...); pass a home's data folder")
+        if not HomeData(path).exists():
+            fail(f"{path}: no canonical tables (sales, ...); pass a home's data folder")
         tables, grain = history_tables(HomeData(path), periods)
     events = events_from_tables(tables, grain)
     if price_cut is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pricing.data.grain import period_end, period_range
-from pricing.data.schemas import KEY, TABLE_KEYS, TABLES, CanonicalBatch, conform
+from pricing.data.schemas import KEY, TABLE_KEYS, CanonicalBatch, conform
 
 COMPETITOR_ID = "C1"
 
@@ -93,20 +93,3 @@ def reindex_gaps(sales: pd.DataFrame, grain: str) -> pd.DataFrame:
 
 def sort_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame.sort_values(TABLE_KEYS[name], kind="stable").reset_index(drop=True)
-
-
-def merge_batch(
-    existing: dict[str, pd.DataFrame], batch: CanonicalBatch
-) -> dict[str, pd.DataFrame]:
-    """Upsert a batch into existing tables: new rows win on equal keys; gaps re-derived."""
-    merged: dict[str, pd.DataFrame] = {}
-    for name in TABLES:
-        old, new = existing[name], getattr(batch, name)
-        if name == "sales":
-            old = old[old["observed"]]
-        frames = [f for f in (old, new) if not f.empty]
-        both = pd.concat(frames, ignore_index=True) if frames else new
-        both = both.drop_duplicates(TABLE_KEYS[name], keep="last")
-        merged[name] = sort_table(conform(both, name), name)
-    merged["sales"] = reindex_gaps(merged["sales"], batch.freq)
-    return merged

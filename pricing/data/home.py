@@ -1,7 +1,9 @@
 """The canonical tables of one ``PRICING_HOME``: read, and replace atomically.
 
-Nothing is written until the whole batch is valid, and each file is written to a temporary
-path and moved into place, so a rejected or interrupted ingest never leaves half a table.
+Nothing is written until the whole batch is valid. Each table is a month-partitioned Parquet
+dataset (``pricing.data.partitioned``): a commit rewrites only the partitions whose rows
+changed, links the others, and swaps the table's version in one rename, so a rejected or
+interrupted ingest never leaves half a table and earlier months stay byte-identical.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pricing.data.schemas import TABLES, conform, empty_table
+from pricing.data.partitioned import PartitionedTable, VersionWriter, month_partitions
+from pricing.data.schemas import TABLE_KEYS, TABLES, conform, empty_table
 
 META_FILE = "meta.json"
 
@@ -58,18 +61,50 @@ class HomeData:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
 
+    def table(self, name: str) -> PartitionedTable:
+        return PartitionedTable(self.data_dir, name)
+
     def table_path(self, name: str) -> Path:
+        """The table's dataset directory (a symlink to its current version)."""
+        return self.table(name).path
+
+    def legacy_path(self, name: str) -> Path:
+        """Where homes written before partitioning kept the table: one file, read until the
+        next write converts it."""
         return self.data_dir / f"{name}.parquet"
 
-    def exists(self) -> bool:
-        return self.table_path("sales").exists()
+    def files(self, name: str) -> list[Path]:
+        """The Parquet files of the table's current version (each holds all its columns)."""
+        legacy = self.legacy_path(name)
+        if not self.table(name).exists() and legacy.exists():
+            return [legacy]
+        return self.table(name).files()
 
-    def read(self, name: str) -> pd.DataFrame:
-        """One canonical table (empty with the right columns if never written)."""
-        path = self.table_path(name)
-        if not path.exists():
+    def exists(self) -> bool:
+        return bool(self.files("sales"))
+
+    def read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """One canonical table in key order (empty with the right columns if never written);
+        ``columns`` reads only those (not conformed)."""
+        files = self.files(name)
+        if not files:
+            return empty_table(name) if columns is None else empty_table(name)[columns]
+        if files == [self.legacy_path(name)]:
+            frame = pd.read_parquet(files[0], columns=columns)
+        else:
+            frame = self.table(name).read(columns)
+        if columns is not None:
+            return frame
+        frame = conform(frame, name)
+        return frame.sort_values(TABLE_KEYS[name], kind="stable").reset_index(drop=True)
+
+    def read_partition(self, name: str, part: str) -> pd.DataFrame:
+        """One partition of a table, in key order (empty when the table has no such part)."""
+        frame = self.table(name).read_partition(part)
+        if frame is None:
             return empty_table(name)
-        return conform(pd.read_parquet(path), name)
+        frame = conform(frame, name)
+        return frame.sort_values(TABLE_KEYS[name], kind="stable").reset_index(drop=True)
 
     def read_all(self) -> dict[str, pd.DataFrame]:
         return {name: self.read(name) for name in TABLES}
@@ -92,11 +127,34 @@ class HomeData:
             )
         return grain
 
-    def replace(self, tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]) -> None:
-        """Write every table (already validated and merged), then the metadata last."""
-        for name, frame in tables.items():
-            write_parquet_atomic(conform(frame, name), self.table_path(name))
+    def writers(self, names: Iterable[str], keep_others: bool) -> dict[str, VersionWriter]:
+        """A next version of each table, written beside the current one."""
+        return {name: self.table(name).writer(keep_others) for name in names}
+
+    def commit(
+        self, writers: Mapping[str, VersionWriter], meta: Mapping[str, Any]
+    ) -> dict[str, list[str]]:
+        """Swap every written table in, then the metadata last; returns partitions written."""
+        written = {name: writer.commit() for name, writer in writers.items()}
+        for name in writers:
+            self.legacy_path(name).unlink(missing_ok=True)
         write_json_atomic(meta, self.data_dir / META_FILE)
+        return written
+
+    def replace(
+        self, tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]
+    ) -> dict[str, list[str]]:
+        """Every table replaced whole (a generated or benchmark home), atomically per table."""
+        writers = self.writers(tables, keep_others=False)
+        try:
+            for name, frame in tables.items():
+                for part, rows in month_partitions(conform(frame, name)).items():
+                    writers[name].write(part, rows)
+        except BaseException:
+            for writer in writers.values():
+                writer.abort()
+            raise
+        return self.commit(writers, meta)
 
     def product_ids(self) -> set[str]:
         """Every product the home knows: its products table and the products it has sold."""
@@ -104,7 +162,5 @@ class HomeData:
         return ids | set(self.read("sales")["product_id"].astype(str))
 
     def latest_event_time(self) -> pd.Timestamp | None:
-        sales = self.read("sales")
-        if sales.empty:
-            return None
-        return sales["event_timestamp"].max()
+        stamps = self.read("sales", columns=["event_timestamp"])["event_timestamp"]
+        return None if stamps.empty else pd.Timestamp(stamps.max())

@@ -1,24 +1,35 @@
-"""Ingestion: load -> map -> validate -> canonical batch -> merge -> atomic replace.
+"""Ingestion: load -> map -> validate -> canonical batch -> merge by month -> atomic swap.
 
-Validation happens entirely in memory before anything is written, so a rejected file leaves
-every previously ingested byte as it was.
+Validation finishes before anything is written, so a rejected file leaves every previously
+ingested byte as it was; the merge writes only the month partitions the batch touches.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.dataset as ds
 
-from pricing.data.canonical import batch_from_rows, merge_batch
+from pricing.data.canonical import batch_from_rows, products_from_rows
 from pricing.data.grain import GrainError, infer_grain
 from pricing.data.home import HomeData
 from pricing.data.loaders import read_raw
 from pricing.data.mapping import apply_mapping, parse_map_specs, seed_mapping
-from pricing.data.schemas import KEY, TABLES, CanonicalBatch, empty_table
-from pricing.data.validation import validate_input
+from pricing.data.monthly_merge import (
+    DATED,
+    Incoming,
+    incoming_batch,
+    merge_into_home,
+    series_spans,
+)
+from pricing.data.partitioned import month_partitions, write_partition_file
+from pricing.data.schemas import KEY, TABLES, CanonicalBatch
+from pricing.data.validation import Issue, ValidationError, validate_input
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,8 @@ class IngestSummary:
     freq: str
     start: str
     end: str
+    #: Table partitions (months) the ingest wrote; the others were kept byte for byte.
+    partitions_written: int
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -59,34 +72,105 @@ def check_grain(home: HomeData, grain: str) -> None:
 def store_batch(
     home: HomeData, batch: CanonicalBatch, source: str, replace: bool = False
 ) -> IngestSummary:
-    """Merge a batch into the home (or replace its data) and write atomically."""
-    if replace:
-        existing = {name: empty_table(name) for name in TABLES}
-        meta: dict = {}
-    else:
-        check_grain(home, batch.freq)
-        existing, meta = home.read_all(), home.meta()
-    merged = merge_batch(existing, batch)
-    sources = [*meta.get("sources", []), {"source": source, "rows": len(batch.sales)}]
-    home.replace(merged, {"grain": batch.freq, "sources": sources})
-    return summarize(batch)
+    """Merge a batch into the home (or replace its data), month by month, atomically."""
+    return store_incoming(home, incoming_batch(batch), source, len(batch.sales), replace)
 
 
-def summarize(batch: CanonicalBatch) -> IngestSummary:
-    sales = batch.sales
+def store_incoming(
+    home: HomeData, incoming: Incoming, source: str, rows: int, replace: bool = False
+) -> IngestSummary:
+    if not replace:
+        check_grain(home, incoming.grain)
+        convert_legacy(home)
+    meta = {} if replace else home.meta()
+    sources = [*meta.get("sources", []), {"source": source, "rows": rows}]
+    new_meta = {"grain": incoming.grain, "sources": sources}
+    written = merge_into_home(home, incoming, keep=not replace, meta=new_meta)
+    return summarize(incoming, rows, written)
+
+
+def convert_legacy(home: HomeData) -> None:
+    """A home written before partitioning (one file per table) is partitioned once, as is."""
+    if any(home.legacy_path(name).exists() for name in TABLES):
+        home.replace(home.read_all(), home.meta())
+
+
+def summarize(incoming: Incoming, rows: int, written: dict[str, list[str]]) -> IngestSummary:
+    spans = incoming.spans
     return IngestSummary(
-        rows=len(sales),
-        products=int(sales["product_id"].nunique()),
-        locations=int(sales["location_id"].nunique()),
-        freq=batch.freq,
-        start=sales["date"].min().strftime("%Y-%m-%d"),
-        end=sales["date"].max().strftime("%Y-%m-%d"),
+        rows=rows,
+        products=int(spans["product_id"].nunique()),
+        locations=int(spans["location_id"].nunique()),
+        freq=incoming.grain,
+        start=spans["first"].min().strftime("%Y-%m-%d"),
+        end=spans["last"].max().strftime("%Y-%m-%d"),
+        partitions_written=sum(len(parts) for parts in written.values()),
     )
 
 
-def batch_from_valid_rows(rows: pd.DataFrame) -> CanonicalBatch:
-    grain = infer_grain(rows["date"], rows[KEY])
-    return batch_from_rows(rows, grain, pd.Timestamp.now(tz="UTC").floor("us"))
+def grain_of(rows: pd.DataFrame, home_grain: str | None) -> str:
+    """The rows' grain; one period's rows (a daily load) take the grain of the home they go
+    into, since a single date cannot tell it."""
+    if home_grain is not None and rows["date"].nunique() == 1:
+        return home_grain
+    return infer_grain(rows["date"], rows[KEY])
+
+
+def batch_from_valid_rows(rows: pd.DataFrame, home_grain: str | None = None) -> CanonicalBatch:
+    now = pd.Timestamp.now(tz="UTC").floor("us")
+    return batch_from_rows(rows, grain_of(rows, home_grain), now)
+
+
+def store_row_chunks(home: HomeData, chunks: Iterable[pd.DataFrame], source: str) -> IngestSummary:
+    """Store validated input rows that arrive in chunks (a database cursor).
+
+    Each chunk is staged to Parquet by month as it comes, so neither the reader nor the merge
+    holds the whole result: the merge builds one month's canonical rows at a time, and only
+    the key, date and product columns are read across all rows (grain, spans, the products'
+    median price). Nothing reaches the home unless every chunk was valid: an error raised by
+    ``chunks`` leaves it untouched.
+    """
+    home.data_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".ingest-", dir=home.data_dir.parent))
+    try:
+        rows = 0
+        for number, chunk in enumerate(chunks):
+            rows += len(chunk)
+            for month, part in month_partitions(chunk).items():
+                write_partition_file(part, staging / month / f"chunk-{number:06d}.parquet")
+        if not rows:
+            raise ValidationError([Issue(None, "*", None, "no rows to ingest")], source)
+        return store_incoming(home, staged_incoming(staging, home.grain), source, rows)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def staged_incoming(staging: Path, home_grain: str | None) -> Incoming:
+    """Staged validated rows as an :class:`Incoming`, read back a month at a time."""
+    files = [str(path) for path in sorted(staging.glob("month=*/*.parquet"))]
+    dataset = ds.dataset(files, format="parquet")
+    keys = dataset.to_table(columns=[*KEY, "date"]).to_pandas()
+    grain = grain_of(keys, home_grain)
+    attributes = [c for c in ("category", "unit_cost", "pack_size") if c in dataset.schema.names]
+    products = products_from_rows(
+        dataset.to_table(columns=["product_id", "price", *attributes]).to_pandas()
+    )
+    ingested_at = pd.Timestamp.now(tz="UTC").floor("us")
+
+    def month(name: str) -> dict[str, pd.DataFrame]:
+        parts = sorted((staging / name).glob("*.parquet"))
+        rows = pd.concat([pd.read_parquet(path) for path in parts], ignore_index=True)
+        batch = batch_from_rows(rows, grain, ingested_at)
+        return {table: getattr(batch, table) for table in DATED}
+
+    return Incoming(
+        grain=grain,
+        months={path.name for path in staging.glob("month=*")},
+        spans=series_spans(keys),
+        products=products,
+        ingested_at=ingested_at,
+        month=month,
+    )
 
 
 def ingest_file(
@@ -96,5 +180,5 @@ def ingest_file(
     s3_endpoint_url: str | None = None,
 ) -> IngestSummary:
     """``pricing data ingest PATH [--map ...]``: validate everything, then store."""
-    batch = batch_from_valid_rows(rows_from_file(path, map_specs, s3_endpoint_url))
+    batch = batch_from_valid_rows(rows_from_file(path, map_specs, s3_endpoint_url), home.grain)
     return store_batch(home, batch, source=str(path))

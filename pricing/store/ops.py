@@ -194,7 +194,7 @@ def known_online_features(
     like an answer."""
     home = HomeData(settings.data_dir)
     home.require_grain()
-    pairs = pd.read_parquet(home.table_path("sales"), columns=KEY).drop_duplicates()
+    pairs = home.read("sales", columns=KEY).drop_duplicates()
     catalogue = home.product_ids()
     problems = []
     unknown = [p for p in product_ids if p not in catalogue]

@@ -94,7 +94,7 @@ def test_bad_input_fails_the_ingest_flow_naming_the_row(home, tmp_path):
     path.write_text("Product_ID,Date,Sales,Price\nA,2024-01-01,3,2.5\nA,2024-01-02,4,-1\n")
     with pytest.raises(Exception, match=r"row 2, column 'price' \(value '-1'\)"):
         pipeline.ingest(source=str(path))
-    assert not (home.data_dir / "sales.parquet").exists()  # nothing stored
+    assert not HomeData(home.data_dir).exists()  # nothing stored
 
 
 def test_the_command_line_lists_every_flow_and_takes_dashes():

@@ -73,6 +73,7 @@ def test_ingest_json_summary_is_last_stdout_line(home: Path, tmp_path: Path) -> 
         "freq": "daily",
         "start": "2024-01-01",
         "end": "2024-01-04",
+        "partitions_written": 4,  # one month of sales, inventory, rival prices; products
     }
     assert HomeData(home / "data").grain == "daily"
 
