@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
 from pricing.data.inputs import CANONICAL_INPUTS
+
+if TYPE_CHECKING:
+    from pricing.data.home import HomeData
+    from pricing.data.ingest import IngestSummary
 
 app = typer.Typer(help="Canonical data: generate, ingest, list products.", no_args_is_help=True)
 
@@ -41,7 +46,12 @@ def generate(
 @app.command()
 @friendly_errors
 def ingest(
-    path: Annotated[str | None, typer.Argument(help="CSV/Parquet file, local or s3://.")] = None,
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            help="CSV/Parquet file, local or s3://, or a database: postgresql://USER@HOST:PORT/DB."
+        ),
+    ] = None,
     map_: Annotated[
         list[str] | None,
         typer.Option(
@@ -53,20 +63,40 @@ def ingest(
     dataset: Annotated[
         str | None, typer.Option(help="Built-in data set: oj | retail_price.")
     ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(help="Database table to read, TABLE or SCHEMA.TABLE (case-sensitive)."),
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="SELECT to read instead of a table (run read-only).")
+    ] = None,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(help="Rows fetched per chunk from a database (default 20000).", min=1),
+    ] = None,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """Validate and add a table to the home; bad rows are all reported and nothing is written."""
+    """Validate and add a table to the home; bad rows are all reported and nothing is written.
+
+    A database result streams in --chunk-rows chunks; rows are numbered over the whole result.
+    """
     from pricing.data.adapters import DATASETS, ingest_dataset
     from pricing.data.home import HomeData
     from pricing.data.ingest import ingest_file
+    from pricing.data.warehouse import is_database_url
 
     cfg = settings()
     home = HomeData(cfg.data_dir)
+    from_database = path is not None and is_database_url(path)
+    if not from_database and (table, query, chunk_rows) != (None, None, None):
+        fail("--table, --query and --chunk-rows read a database: give a postgresql:// URL", 2)
     if dataset is not None and path is None:
         if dataset not in DATASETS:
             fail(f"unknown --dataset {dataset!r}; expected one of {sorted(DATASETS)}", code=2)
         with console.status(f"loading {dataset}"):
             summary = ingest_dataset(home, dataset)
+    elif path is not None and dataset is None and from_database:
+        summary = _ingest_database(home, path, table, query, map_ or [], chunk_rows)
     elif path is not None and dataset is None:
         with console.status(f"ingesting {path}"):
             summary = ingest_file(home, path, map_ or [], cfg.s3_endpoint_url)
@@ -78,6 +108,28 @@ def ingest(
     )
     if json_out:
         emit_json(summary.as_dict())
+
+
+def _ingest_database(
+    home: HomeData,
+    url: str,
+    table: str | None,
+    query: str | None,
+    map_specs: list[str],
+    chunk_rows: int | None,
+) -> IngestSummary:
+    from pricing.data.warehouse import DEFAULT_CHUNK_ROWS, WarehouseSource, ingest_database
+
+    source = WarehouseSource(url, table=table, query=query)
+    label = escape(source.label)
+    with console.status(f"ingesting {label}") as status:
+        return ingest_database(
+            home,
+            source,
+            map_specs,
+            chunk_rows or DEFAULT_CHUNK_ROWS,
+            lambda rows: status.update(f"ingesting {label}: {rows:,} rows read"),
+        )
 
 
 @app.command()

@@ -82,7 +82,9 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for column, dtype in columns.items():
         values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
-        if dtype.startswith("datetime64"):
+        if str(values.dtype) == dtype:
+            out[column] = values  # already right: converting again costs seconds on big tables
+        elif dtype.startswith("datetime64"):
             out[column] = pd.to_datetime(values, utc=True).astype(dtype)
         elif dtype == "bool":
             out[column] = values.fillna(False).astype(bool)

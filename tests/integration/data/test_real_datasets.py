@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pricing.cli import app
-from pricing.data.adapters import OJ_BRANDS, shipped_datasets_dir, load_oj, load_retail_price
+from pricing.data.adapters import OJ_BRANDS, load_oj, load_retail_price, shipped_datasets_dir
 from pricing.data.grain import infer_grain
 from pricing.data.home import HomeData
 from pricing.data.ingest import store_batch

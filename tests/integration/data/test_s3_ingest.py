@@ -47,6 +47,7 @@ def test_ingest_from_s3_url(tmp_path, s3_endpoint):
 
 
 def test_missing_s3_object_is_a_clear_error(tmp_path, s3_endpoint):
-    with pytest.raises(LoadError, match="s3://retail/nope.csv"):
-        ingest_file(HomeData(tmp_path / "data"), "s3://retail/nope.csv",
-                    s3_endpoint_url=s3_endpoint)
+    with pytest.raises(LoadError, match=r"s3://retail/nope\.csv"):
+        ingest_file(
+            HomeData(tmp_path / "data"), "s3://retail/nope.csv", s3_endpoint_url=s3_endpoint
+        )

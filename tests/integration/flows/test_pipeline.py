@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+from pricing.data.home import HomeData
 from pricing.data.synthetic import generate_into_home
 from pricing.registry import list_models, prod_set
 from pricing.settings import get_settings

@@ -1,0 +1,1 @@
+"""Spark, reached by configuration: one set of options for the feature engine and Feast."""
