@@ -71,6 +71,8 @@ def validate_input(frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
     ]
     if issues:
         raise ValidationError(issues, source)
+    if frame.empty:
+        raise ValidationError([Issue(None, "*", None, "no data rows (only a header?)")], source)
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
 

@@ -42,6 +42,11 @@ def test_missing_required_column_is_named(column: str) -> None:
     assert str(issue).startswith("file, column")
 
 
+def test_a_header_without_rows_is_refused_clearly() -> None:
+    issue = _only(_frame().iloc[0:0])
+    assert issue.row is None and "no data rows" in issue.reason
+
+
 def test_unparsable_date() -> None:
     issue = _only(_frame(date=["2024-01-01", "not a date", "2024-01-01"]))
     assert (issue.row, issue.column, issue.reason) == (2, "date", "unparsable date")
