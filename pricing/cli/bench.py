@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
 from pricing.settings import Settings
@@ -191,6 +192,75 @@ def _stream_lines(f: dict[str, Any]) -> list[str]:
     return lines
 
 
+@app.command("materialize")
+@friendly_errors
+def materialize(
+    rows: Annotated[
+        str, typer.Option(help="Rows per feature view (entities), comma-separated sizes.")
+    ] = "10000,100000",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic feature values.")] = 0,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Feature rows per second `pricing store materialize` loads into Redis (every batch and
+    model view, N rows each, in scratch homes of their own), next to bare pipelined Redis
+    HSETs of the same rows, and the online memory per entity (product x location)."""
+    import redis
+
+    from pricing.evaluation.materialize_bench import materialize_bench, plot_materialize
+
+    sizes = _sizes(rows)
+    cfg = settings()
+    try:
+        with console.status("materializing") as status:
+            payload = materialize_bench(cfg, sizes, seed, say=lambda text: status.update(text))
+    except redis.ConnectionError as error:
+        fail(f"no Redis to load into ({error}); start one or set PRICING_REDIS_URL")
+    out = results_dir(cfg)
+    (out / "materialize.json").write_text(json.dumps(payload, indent=2))
+    plot_materialize(payload["results"], out / "materialize.png")
+    console.print(_materialize_table(payload))
+    largest = max(payload["results"], key=lambda r: r["rows"])
+    console.print(
+        f"online memory at {largest['bytes_per_entity']:,.0f} bytes per entity (batch and "
+        "model views; the realtime view's pushed rows not counted):"
+    )
+    for size in payload["sizing"]:
+        console.print(
+            f"  {size['products']:>9,} products x {size['stores']} stores: {size['gib']:,.1f} GiB"
+        )
+    console.print(f"results: {out / 'materialize.json'}, plot: {out / 'materialize.png'}")
+    if json_out:
+        emit_json(payload)
+
+
+def _sizes(text: str) -> list[int]:
+    """``10000,100000`` -> [10000, 100000]; each a positive whole number."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--rows wants sizes like 10000,100000, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise typer.BadParameter(f"--rows wants positive sizes, got {text!r}")
+    return sizes
+
+
+def _materialize_table(payload: dict[str, Any]) -> Table:
+    """One line per size: Feast's rate beside bare Redis', and the memory per entity."""
+    table = Table(title="Materialization into Redis (rows: per view; rows/s: feature rows)")
+    for name in ("rows", "seconds", "Feast rows/s", "bare Redis rows/s", "ratio", "bytes/entity"):
+        table.add_column(name, justify="right")
+    for r in payload["results"]:
+        table.add_row(
+            f"{r['rows']:,}",
+            f"{r['seconds']:.2f}",
+            f"{r['rows_per_s']:,.0f}",
+            f"{r['redis_rows_per_s']:,.0f}",
+            f"{r['ratio']:.1%}",
+            f"{r['bytes_per_entity']:,.0f}",
+        )
+    return table
+
+
 @app.command("drift")
 @friendly_errors
 def drift(
@@ -242,3 +312,67 @@ def drift(
     console.print(f"results: {out / 'drift.json'}, plot: {out / 'drift.png'}")
     if json_out:
         emit_json(payload)
+
+
+@app.command("features")
+@friendly_errors
+def features(
+    rows: Annotated[
+        str, typer.Option(help="Sales rows of each size run, comma-separated.")
+    ] = "100000,1000000,10000000",
+    engine: Annotated[
+        str, typer.Option(help="Engines, comma-separated: pandas, spark.")
+    ] = "pandas,spark",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic canonical tables.")] = 0,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Feature-build seconds, rows/s and peak memory (process tree, Spark's JVM included) of
+    each engine at each size, how they grow, and whether both engines' tables are equal;
+    each size in a scratch home of its own (under PRICING_HOME/bench), removed afterwards."""
+    from pricing.evaluation.features_bench import features_bench, plot_features
+
+    sizes = _sizes(rows)
+    engines = [name.strip() for name in engine.split(",") if name.strip()]
+    unknown = sorted(set(engines) - {"pandas", "spark"})
+    if unknown or not engines:
+        raise typer.BadParameter(f"--engine takes pandas and/or spark, got {engine!r}")
+    cfg = settings()
+    work = cfg.home_dir / "bench" / "features"
+    with console.status("feature benchmark") as status:
+        payload = features_bench(cfg, sizes, engines, work, seed, say=status.update)
+    out = results_dir(cfg)
+    (out / "features.json").write_text(json.dumps(payload, indent=2))
+    plot_features(payload, out / "features.png")
+    console.print(_features_table(payload))
+    for name, growth in payload["growth"].items():
+        console.print(
+            f"{name}: time grows as rows^{growth['time_exponent']}, peak memory as "
+            f"rows^{growth['memory_exponent']} (1.0 = linear)"
+        )
+    for name, memory in payload["memory"].items():
+        console.print(
+            f"{name}: {memory['mb_per_million_rows']:,.0f} MB per million rows over "
+            f"{memory['fixed_mb']:,.0f} MB; this machine's memory runs out near "
+            f"{memory['rows_at_machine_memory'] or 0:,} rows"
+        )
+    console.print(
+        f"tables equal across engines at every size: {payload['equal']}\n"
+        f"results: {out / 'features.json'}, plot: {out / 'features.png'}"
+    )
+    if json_out:
+        emit_json(payload)
+
+
+def _features_table(payload: dict[str, Any]) -> Table:
+    table = Table(title="Feature build (sales rows; seconds without process start-up)")
+    for name in ("engine", "rows", "seconds", "rows/s", "peak MB"):
+        table.add_column(name, justify="right")
+    for r in payload["results"]:
+        table.add_row(
+            r["engine"],
+            f"{r['rows']:,}",
+            f"{r['seconds']:.1f}",
+            f"{r['rows_per_s']:,}",
+            f"{r['peak_mb']:,.0f}",
+        )
+    return table

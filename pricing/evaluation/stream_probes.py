@@ -180,19 +180,15 @@ def redis_write_rate(url: str, project: str, rows: Sequence[State], batch: int) 
     """Rows per second of bare pipelined HSETs shaped like Feast's realtime rows (entity key,
     one protobuf value per feature, the row timestamp), ``batch`` rows per pipeline, to keys
     of their own that are deleted afterwards."""
-    import uuid
-
-    import redis
     from feast.infra.online_stores.helpers import _mmh3
     from feast.protos.feast.types.Value_pb2 import Value
     from google.protobuf.timestamp_pb2 import Timestamp
 
+    from pricing.evaluation.redis_writes import HashRow, hset_rate
     from pricing.store.realtime import FEATURE_REFS
 
-    client = redis.Redis.from_url(url)
-    prefix = f"pricing-bench-stream:{uuid.uuid4().hex[:8]}:".encode()
     fields = [(ref, _mmh3(ref)) for ref in FEATURE_REFS]
-    payloads = []
+    payloads: list[HashRow] = []
     for i, row in enumerate(rows):
         stamp = Timestamp()
         stamp.FromMilliseconds(int(row["realtime_row_time"] * 1000))
@@ -201,20 +197,8 @@ def redis_write_rate(url: str, project: str, rows: Sequence[State], batch: int) 
             value = row[ref.split(":", 1)[1]]
             proto = Value(string_val=value) if isinstance(value, str) else Value(double_val=value)
             mapping[hashed] = proto.SerializeToString()
-        payloads.append((prefix + f"{i}:{row['product_id']}|{project}".encode(), mapping))
-    try:
-        started = time.perf_counter()
-        for at in range(0, len(payloads), batch):
-            with client.pipeline(transaction=False) as pipe:
-                for key, mapping in payloads[at : at + batch]:
-                    pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]  # bytes keys, as Feast's
-                pipe.execute()
-        return len(payloads) / (time.perf_counter() - started)
-    finally:
-        keys = list(client.scan_iter(match=prefix + b"*", count=1000))
-        for at in range(0, len(keys), 1000):
-            client.delete(*keys[at : at + 1000])
-        client.close()
+        payloads.append((f"{i}:{row['product_id']}|{project}".encode(), mapping))
+    return hset_rate(url, payloads, batch, "stream")
 
 
 def publish_paced(
