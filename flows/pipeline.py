@@ -23,13 +23,14 @@ from pricing_flows.stream import stream_consumer
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
     """Retry I/O hiccups (files, sockets, Redis), never bad input or a bug."""
+    from redis.exceptions import ClusterError as RedisClusterDown
     from redis.exceptions import ConnectionError as RedisDown
     from redis.exceptions import TimeoutError as RedisSlow
 
     error = state.result(raise_on_failure=False)
     if isinstance(error, FileNotFoundError):
         return False
-    return isinstance(error, OSError | TimeoutError | RedisDown | RedisSlow)
+    return isinstance(error, OSError | TimeoutError | RedisDown | RedisSlow | RedisClusterDown)
 
 
 IO: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 3, "retry_condition_fn": _transient}

@@ -17,7 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pricing.models.ray_cluster import RaySettings
 from pricing.monitoring.config import MonitorSettings
+from pricing.spark.config import SparkSettings
 from pricing.store.backends import (
     REDIS_URL,
     DuckDBOfflineStore,
@@ -34,7 +36,7 @@ from pricing.streaming.config import KafkaSettings
 _CONNECTIONS = {
     "online_store": {"redis": ("redis_url", "url")},
     "registry": {"sql": ("registry_url", "url")},
-    "offline_store": {"spark": ("spark_master", "master")},
+    "offline_store": {"spark": ("spark", "spark")},
 }
 
 
@@ -83,13 +85,22 @@ class Settings(BaseSettings):
         description="Feast offline store over the Parquet feature files: 'duckdb' (default, "
         "fast point-in-time joins), 'file' (Feast's Dask engine) or 'spark'.",
     )
-    spark_master: str = Field(
-        "local[*]", description="Spark master URL (when PRICING_OFFLINE_STORE=spark)."
+    spark: SparkSettings = Field(
+        default_factory=SparkSettings,
+        description="Spark master, memory and shuffle partitions of the Spark feature engine "
+        "and the Spark offline store (PRICING_SPARK__MASTER=spark://head:7077, ...).",
     )
     kafka: KafkaSettings = Field(
         default_factory=KafkaSettings,
         description="Kafka cluster, topics and consumer group of the real-time path "
         "(PRICING_KAFKA__BOOTSTRAP_SERVERS=host:9092, ...); empty servers = the embedded broker.",
+    )
+    ray: Annotated[RaySettings, NoDecode] = Field(
+        default_factory=RaySettings,
+        validation_alias=AliasChoices("PRICING_RAY", "PRICING_RAY_ADDRESS"),
+        description="The Ray the agent trains on and its env runners and learners "
+        "(PRICING_RAY__ADDRESS=head:6379, PRICING_RAY__ENV_RUNNERS=8, ...); no address = a "
+        "private Ray. PRICING_RAY_ADDRESS, the flat spelling, sets the address alone.",
     )
     model_store: Path | None = Field(
         None,

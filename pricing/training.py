@@ -46,7 +46,12 @@ def train_agent(
             )
 
     result = train_ppo(
-        PricingEnv, env_config, ppo, on_iteration=report, native_log=native_log(settings)
+        PricingEnv,
+        env_config,
+        ppo,
+        settings.ray,
+        on_iteration=report,
+        native_log=native_log(settings),
     )
     with tempfile.TemporaryDirectory() as tmp:
         result.policy.save(Path(tmp))
@@ -57,6 +62,7 @@ def train_agent(
                 **ppo.__dict__,
                 "hidden": list(ppo.hidden),
                 "env": env_config,
+                "ray": settings.ray.model_dump(exclude_none=True),  # BentoML refuses None
                 "obs_size": OBS_SIZE,
                 "actions": N_ACTIONS,
             },

@@ -355,6 +355,11 @@ def features(
             f"{memory['fixed_mb']:,.0f} MB; this machine's memory runs out near "
             f"{memory['rows_at_machine_memory'] or 0:,} rows"
         )
+    for skip in payload["skipped"]:
+        console.print(
+            f"{skip['engine']} not run at {skip['rows']:,} rows: its memory line predicts "
+            f"{skip['predicted_peak_mb']:,} MB, {skip['available_mb']:,} MB available"
+        )
     console.print(
         f"tables equal across engines at every size: {payload['equal']}\n"
         f"results: {out / 'features.json'}, plot: {out / 'features.png'}"

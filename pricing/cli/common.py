@@ -53,6 +53,7 @@ def user_error_code(error: Exception) -> int | None:
     from pricing.data.synthetic import HomeNotEmptyError
     from pricing.data.validation import ValidationError
     from pricing.models.history import InsufficientHistoryError
+    from pricing.models.ray_cluster import RayClusterError
     from pricing.registry import ModelNotFoundError
     from pricing.streaming.broker import BrokerError
 
@@ -62,7 +63,7 @@ def user_error_code(error: Exception) -> int | None:
     if isinstance(error, ValidationError | GrainError | MappingError | LoadError):
         return 2
     missing = NoDataError | ClockError | HomeNotEmptyError | ModelNotFoundError
-    missing |= InsufficientHistoryError | BrokerError
+    missing |= InsufficientHistoryError | BrokerError | RayClusterError
     return 1 if isinstance(error, missing) else None
 
 

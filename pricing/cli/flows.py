@@ -194,9 +194,10 @@ def server(
     port: Annotated[int, typer.Option(help="Port of the API and UI.")] = 4200,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
 ) -> None:
-    """Start a Prefect server (API + UI, SQLite under the home) with telemetry off; its UI
-    calls the API on this host and port (PREFECT_UI_API_URL overrides: a proxy, another
-    host); SIGTERM or Ctrl-C stops it."""
+    """Start a Prefect server (API + UI) with telemetry off; its database is SQLite under the
+    home, or the PostgreSQL Prefect's PREFECT_SERVER_DATABASE_CONNECTION_URL names
+    (postgresql+asyncpg://...), migrated on start. Its UI calls the API on this host and
+    port (PREFECT_UI_API_URL overrides: a proxy, another host); SIGTERM or Ctrl-C stops it."""
     from pricing.processes import supervise
 
     api = _ui_api_url(host, port)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pricing.cli.common import JSON_OPTION, console, emit_json, friendly_errors, settings
+from pricing.cli.common import JSON_OPTION, console, emit_json, fail, friendly_errors, settings
 
 features_app = typer.Typer(help="Feature engineering.", no_args_is_help=True)
 store_app = typer.Typer(
@@ -21,19 +21,35 @@ snapshot_app = typer.Typer(help="Training snapshots (Feast saved datasets).", no
 @features_app.command("build")
 @friendly_errors
 def features_build(
-    engine: Annotated[str, typer.Option(help="Feature engine: pandas.")] = "pandas",
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Feature engine: pandas (in process) or spark (PRICING_SPARK__MASTER: local "
+            "cores or a cluster); both write the same tables."
+        ),
+    ] = "pandas",
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Compute the batch feature tables that Feast's sources read."""
     from pricing.features.build import build_features
+    from pricing.features.engine import ENGINES
 
+    if engine not in ENGINES:
+        fail(f"unknown --engine {engine!r}; choose from {', '.join(sorted(ENGINES))}", code=2)
     cfg = settings()
     with console.status(f"building features ({engine})"):
         result = build_features(cfg, engine)
     for view, rows in result.rows.items():
         console.print(f"{view}: {rows} rows")
     if json_out:
-        emit_json({"engine": result.engine, "grain": result.grain, "rows": result.rows})
+        emit_json(
+            {
+                "engine": result.engine,
+                "grain": result.grain,
+                "rows": result.rows,
+                "seconds": round(result.seconds, 3),
+            }
+        )
 
 
 @store_app.command("apply")

@@ -37,6 +37,8 @@ PERIODS = 365
 VIEW_KEYS = [*KEY, "event_timestamp"]
 SAMPLE_SECONDS = 0.05
 TOLERANCE = 1e-9
+#: Share of the available memory an engine's predicted peak may take before it is not run.
+MEMORY_HEADROOM = 0.9
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,16 @@ def growth_exponent(rows: Sequence[int], values: Sequence[float]) -> float | Non
     return round(float(slope), 3)
 
 
+def memory_line(runs: Sequence[EngineRun]) -> tuple[float, float] | None:
+    """Peak MB as ``fixed + per_row * rows``, through the two largest runs (the margin that
+    matters for the next size); None under two runs."""
+    if len(runs) < 2:
+        return None
+    small, large = sorted(runs, key=lambda run: run.rows)[-2:]
+    per_row = (large.peak_mb - small.peak_mb) / (large.rows - small.rows)
+    return large.peak_mb - per_row * large.rows, per_row
+
+
 def features_bench(
     settings: Settings,
     sizes: Sequence[int],
@@ -207,8 +219,14 @@ def features_bench(
     seed: int = 0,
     say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Every engine at every size: seconds, rows/s, peak memory; outputs compared."""
+    """Every engine at every size: seconds, rows/s, peak memory; outputs compared.
+
+    An engine whose measured memory line predicts more than this machine's available memory
+    at the next size is not run there (it would be killed, and take others with it): the run
+    is recorded as skipped, with the prediction.
+    """
     runs: list[EngineRun] = []
+    skipped: list[dict[str, Any]] = []
     equal = True
     for size in sizes:
         home = settings.for_home(work / f"rows_{size}")
@@ -217,17 +235,32 @@ def features_bench(
         rows = write_home(home, size, seed)
         outputs = {}
         for engine in engines:
+            line = memory_line([run for run in runs if run.engine == engine])
+            available = psutil.virtual_memory().available / 2**20
+            if line is not None and line[0] + line[1] * rows > MEMORY_HEADROOM * available:
+                predicted = line[0] + line[1] * rows
+                say(f"{rows:,} rows: {engine} skipped, needs ~{predicted:,.0f} MB")
+                skipped.append(
+                    {
+                        "engine": engine,
+                        "rows": rows,
+                        "predicted_peak_mb": round(predicted),
+                        "available_mb": round(available),
+                    }
+                )
+                continue
             say(f"{rows:,} rows: {engine}")
             runs.append(run_engine(home, engine, rows))
             say(f"  {runs[-1].seconds:.1f} s, peak {runs[-1].peak_mb:,.0f} MB")
             outputs[engine] = home.features_dir.with_name(f"features.{engine}")
             shutil.rmtree(outputs[engine], ignore_errors=True)
             home.features_dir.rename(outputs[engine])
-        first, *others = list(outputs.values())
-        views = [p.stem for p in sorted(first.glob("*.parquet"))]
-        equal = equal and all(tables_equal(first, other, views) for other in others)
+        if len(outputs) > 1:
+            first, *others = list(outputs.values())
+            views = [p.stem for p in sorted(first.glob("*.parquet"))]
+            equal = equal and all(tables_equal(first, other, views) for other in others)
         shutil.rmtree(home.home_dir, ignore_errors=True)
-    return summarize(runs, equal)
+    return {**summarize(runs, equal), "skipped": skipped}
 
 
 def summarize(runs: Sequence[EngineRun], equal: bool) -> dict[str, Any]:
@@ -235,20 +268,24 @@ def summarize(runs: Sequence[EngineRun], equal: bool) -> dict[str, Any]:
     total_mb = psutil.virtual_memory().total / 2**20
     growth, memory = {}, {}
     for engine in dict.fromkeys(run.engine for run in runs):
-        mine = [run for run in runs if run.engine == engine]
+        mine = sorted((run for run in runs if run.engine == engine), key=lambda r: r.rows)
         sizes = [run.rows for run in mine]
         growth[engine] = {
             "time_exponent": growth_exponent(sizes, [run.seconds for run in mine]),
+            "time_exponent_largest_two": growth_exponent(
+                sizes[-2:], [run.seconds for run in mine[-2:]]
+            ),
             "memory_exponent": growth_exponent(sizes, [run.peak_mb for run in mine]),
         }
-        if len(mine) >= 2:
-            per_row, fixed = np.polyfit(sizes, [run.peak_mb for run in mine], 1)
+        line = memory_line(mine)
+        if line is not None:
+            fixed, per_row = line
             memory[engine] = {
-                "mb_per_million_rows": round(float(per_row) * 1e6, 1),
-                "fixed_mb": round(float(fixed), 1),
-                "rows_at_machine_memory": (
-                    int((total_mb - fixed) / per_row) if per_row > 0 else None
-                ),
+                "mb_per_million_rows": round(per_row * 1e6, 1),
+                "fixed_mb": round(fixed, 1),
+                "rows_at_machine_memory": int((total_mb - fixed) / per_row)
+                if per_row > 0
+                else None,
             }
     by_size: dict[int, dict[str, EngineRun]] = {}
     for run in runs:
@@ -284,6 +321,11 @@ def plot_features(figures: dict[str, Any], path: Path) -> None:
     for engine, rows in frame.groupby("engine"):
         left.plot(rows["rows"], rows["seconds"], marker="o", label=engine)
         right.plot(rows["rows"], rows["peak_mb"], marker="o", label=engine)
+    for skip in figures.get("skipped", []):
+        right.scatter(
+            skip["rows"], skip["predicted_peak_mb"], marker="x", color="black", zorder=3,
+            label=f"{skip['engine']} predicted (not run)",
+        )  # fmt: skip
     machine = figures["machine"]
     right.axhline(machine["memory_mb"], color="grey", ls="--", lw=1, label="machine memory")
     for axis, title in ((left, "build seconds"), (right, "peak memory (MB, process tree)")):

@@ -1,26 +1,33 @@
-"""One feature definition, pluggable engines: pandas by default, Spark later.
+"""One feature definition, pluggable engines: pandas in process, or Spark.
 
-An engine turns the canonical tables into one frame per Feast feature view; the views'
-fields and meaning are the same whichever engine computed them.
+An engine computes one table per Feast feature view from the home's canonical tables and
+replaces ``<features_dir>/<view>.parquet``; the views' fields, meaning, row order and files are
+the same whichever engine computed them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
+from pricing.data.home import HomeData, write_parquet_atomic
 from pricing.features.competitor import competitor_stats
 from pricing.features.inventory import inventory_stats
 from pricing.features.sales import sales_stats
+from pricing.settings import Settings
 
 
 class FeatureEngine(Protocol):
-    """Computes every batch feature table from the canonical tables."""
+    """Computes every batch feature table from the home's canonical tables."""
 
     name: str
 
-    def build(self, tables: dict[str, pd.DataFrame], grain: str) -> dict[str, pd.DataFrame]: ...
+    def write(self, home: HomeData, grain: str, out: Path) -> dict[str, int]:
+        """Replace ``out/<view>.parquet`` (each atomically) for every view; rows per view."""
+        ...
 
 
 class PandasEngine:
@@ -29,6 +36,7 @@ class PandasEngine:
     name = "pandas"
 
     def build(self, tables: dict[str, pd.DataFrame], grain: str) -> dict[str, pd.DataFrame]:
+        """Every view from the canonical tables, in memory."""
         sales = sales_stats(tables["sales"])
         return {
             "sales_stats": sales,
@@ -36,14 +44,32 @@ class PandasEngine:
             "competitor_stats": competitor_stats(tables["competitor_prices"], sales),
         }
 
+    def write(self, home: HomeData, grain: str, out: Path) -> dict[str, int]:
+        views = self.build(home.read_all(), grain)
+        for view, frame in views.items():
+            write_parquet_atomic(frame, out / f"{view}.parquet")
+        return {view: len(frame) for view, frame in views.items()}
 
-ENGINES: dict[str, type] = {"pandas": PandasEngine}
+
+def _spark(settings: Settings) -> FeatureEngine:
+    from pricing.features.spark_engine import SparkEngine  # pyspark loads only when chosen
+
+    return SparkEngine(settings.spark, settings.verbose)
 
 
-def get_engine(name: str) -> FeatureEngine:
-    """The engine registered under ``name`` (``pandas``; ``spark`` once it lands)."""
+#: Engine name -> how to make it from the settings.
+ENGINES: dict[str, Callable[[Settings], FeatureEngine]] = {
+    "pandas": lambda settings: PandasEngine(),
+    "spark": _spark,
+}
+
+
+def get_engine(name: str, settings: Settings) -> FeatureEngine:
+    """The engine registered under ``name`` (``pandas`` or ``spark``), configured by
+    ``settings``."""
     try:
-        return ENGINES[name]()
+        make = ENGINES[name]
     except KeyError as exc:
         known = sorted(ENGINES)
         raise ValueError(f"unknown feature engine {name!r}; expected one of {known}") from exc
+    return make(settings)

@@ -7,7 +7,8 @@ import pandas as pd
 
 from pricing.data.schemas import KEY
 
-_PERIOD_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.4375}
+#: Days in a period of each grain (a month: 365.25 / 12).
+PERIOD_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 30.4375}
 
 
 def inventory_stats(
@@ -21,7 +22,7 @@ def inventory_stats(
     stock = inventory[[*KEY, "event_timestamp", "on_hand", "inbound", "ingested_timestamp"]]
     rate = sales_features[[*KEY, "event_timestamp", "units_ma7"]]
     out = stock.merge(rate, on=[*KEY, "event_timestamp"], how="left")
-    daily_rate = out["units_ma7"] / _PERIOD_DAYS[grain]
+    daily_rate = out["units_ma7"] / PERIOD_DAYS[grain]
     out["days_of_cover"] = (out["on_hand"] / daily_rate.where(daily_rate > 0)).replace(
         [np.inf, -np.inf], np.nan
     )

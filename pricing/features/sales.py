@@ -12,6 +12,8 @@ import pandas as pd
 from pricing.data.schemas import KEY
 
 WINDOWS = (7, 28)
+#: A relative price change smaller than this is rounding, not a change.
+PRICE_CHANGE = 1e-9
 
 
 def sales_stats(sales: pd.DataFrame, windows: tuple[int, ...] = WINDOWS) -> pd.DataFrame:
@@ -39,7 +41,7 @@ def sales_stats(sales: pd.DataFrame, windows: tuple[int, ...] = WINDOWS) -> pd.D
     previous = price.groupby([frame[k] for k in KEY], sort=False).shift(1)
     out["price_change"] = (price / previous - 1.0).fillna(0.0)
     series = grouped.ngroup()
-    new_block = (out["price_change"].abs() > 1e-9) | (series != series.shift())
+    new_block = (out["price_change"].abs() > PRICE_CHANGE) | (series != series.shift())
     # 0 in the period of a change (or a series' first period), then 1, 2, ...
     out["periods_since_price_change"] = (
         frame.groupby(new_block.cumsum()).cumcount().astype("float64")

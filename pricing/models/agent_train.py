@@ -1,8 +1,8 @@
 """PPO training of the pricing agent with Ray RLlib (torch, new API stack).
 
-Ray is started locally with the machine's CPUs (or joins ``RAY_ADDRESS`` when set), trained,
-and shut down; the result is exported to plain arrays (:mod:`agent_export`), so serving and
-benchmarks never need a Ray runtime.
+Training runs on the Ray that ``RaySettings`` names (:mod:`ray_cluster`: a private one by
+default, or a running cluster) with its env runners and learners; the result is exported to
+plain arrays (:mod:`agent_export`), so serving and benchmarks never need a Ray runtime.
 """
 
 from __future__ import annotations
@@ -11,19 +11,22 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pricing.environment import native_output_to
 from pricing.models.agent_export import NumpyPolicy, from_state_dict
+from pricing.models.ray_cluster import RaySettings, ray_connection
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PPOSettings:
-    """PPO sizes; ``quick()`` is for smoke checks only, never for quality figures."""
+    """PPO sizes; ``quick()`` is for smoke checks only, never for quality figures. How many
+    processes sample and learn, and where, is the cluster's (:class:`RaySettings`)."""
 
     iterations: int = 40
     train_batch: int = 4000
@@ -34,7 +37,6 @@ class PPOSettings:
     lambda_: float = 0.95
     entropy: float = 0.005
     hidden: tuple[int, ...] = (64, 64)
-    env_runners: int = 1
     envs_per_runner: int = 8
     seed: int = 0
 
@@ -82,29 +84,22 @@ class TrainResult:
 
 
 def _build_algo(
-    env_class: type, env_config: dict[str, Any], settings: PPOSettings, start_ray: bool
+    env_class: type, env_config: dict[str, Any], settings: PPOSettings, cluster: RaySettings
 ) -> Any:
-    """Start (or join) Ray when asked, and build the PPO algorithm."""
-    import ray
+    """The PPO algorithm, its env runners and learners sized by the cluster settings."""
     from ray.rllib.algorithms.ppo import PPOConfig
 
-    if start_ray:
-        ray.init(
-            address=os.environ.get("RAY_ADDRESS") or None,
-            num_cpus=None if os.environ.get("RAY_ADDRESS") else os.cpu_count(),
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
     config = (
         PPOConfig()
         .environment(env_class, env_config=env_config)
         .framework("torch")
         .env_runners(
-            num_env_runners=settings.env_runners,
-            num_envs_per_env_runner=settings.envs_per_runner,
+            num_env_runners=cluster.env_runners,
+            num_envs_per_env_runner=cluster.envs_per_runner or settings.envs_per_runner,
+            num_cpus_per_env_runner=cluster.cpus_per_env_runner,
             rollout_fragment_length="auto",
         )
+        .learners(num_learners=cluster.learners, num_cpus_per_learner=cluster.cpus_per_learner)
         .training(
             train_batch_size_per_learner=settings.train_batch,
             minibatch_size=settings.minibatch,
@@ -130,26 +125,28 @@ def train_ppo(
     env_class: type,
     env_config: dict[str, Any],
     settings: PPOSettings,
+    cluster: RaySettings | None = None,
     on_iteration: Callable[[int, dict[str, float]], None] | None = None,
     native_log: Path | None = None,
 ) -> TrainResult:
-    """Train PPO on ``env_class(env_config)`` and export the actor, checked against the
-    trained module (:class:`ExportMismatchError` when the arrays do not reproduce it).
+    """Train PPO on ``env_class(env_config)`` on the ``cluster`` (default: a private Ray) and
+    export the actor, checked against the trained module (:class:`ExportMismatchError` when
+    the arrays do not reproduce it).
 
     Ray's start-up chatter (its loggers, which it configures itself on import, and its C++
     core) goes to ``native_log`` when given; the iterations report through ``on_iteration``.
     """
     os.environ.setdefault("RLLIB_TEST_NO_TF_IMPORT", "1")
-    import ray
-
+    cluster = cluster or RaySettings()
     started = time.perf_counter()
-    owns_ray = not ray.is_initialized()
-    with native_output_to(native_log):
-        algo = _build_algo(env_class, env_config, settings, start_ray=owns_ray)
-    from ray.rllib.core.rl_module.torch import TorchRLModule  # loaded (quietly) by the build
+    with ExitStack() as stack:
+        with native_output_to(native_log):
+            stack.enter_context(ray_connection(cluster))
+            algo = _build_algo(env_class, env_config, settings, cluster)
+        stack.callback(algo.stop)  # before Ray goes: the stack unwinds last in, first out
+        from ray.rllib.core.rl_module.torch import TorchRLModule  # loaded (quietly) by the build
 
-    history: list[dict[str, float]] = []
-    try:
+        history: list[dict[str, float]] = []
         for iteration in range(settings.iterations):
             result = algo.train()
             runners = result.get("env_runners", {})
@@ -174,8 +171,4 @@ def train_ppo(
             },
         )
         verify_export(module, policy)
-    finally:
-        algo.stop()
-        if owns_ray:
-            ray.shutdown()
     return TrainResult(policy, history, time.perf_counter() - started)

@@ -111,11 +111,11 @@ def window_rows(
     settings: Settings, home: HomeData, window: MonitorWindow
 ) -> tuple[pd.DataFrame, int]:
     """The window's feature rows from the offline store, plus streamed ones (and how many)."""
-    from pricing.store.config import open_store
+    from pricing.store.config import open_offline_store
     from pricing.store.definitions import BASE_SERVICE, realtime_log
 
     entities = window_entities(home.read("sales"), window)
-    store = open_store(settings)
+    store = open_offline_store(settings)
     batch = store.get_historical_features(
         entity_df=entities[[*KEY, "event_timestamp"]],
         features=store.get_feature_service(BASE_SERVICE),

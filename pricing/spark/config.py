@@ -42,6 +42,10 @@ class SparkSettings(BaseModel):
             "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
             "spark.sql.session.timeZone": "UTC",
             "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",  # progress is ours to show
+            # pandas <-> Spark through Arrow in the JVM: Feast's entity upload then needs no
+            # Python worker on the executors
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
             # Parquet written by pandas/pyarrow carries microsecond timestamps (we write them
             # so); Spark reads them as TIMESTAMP and writes the same precision back.
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",

@@ -1,6 +1,7 @@
 """Feature-store backends: one class per backend behind one small interface, as Feast's own
 stores are. Settings holds one of each kind; each renders its part of ``feature_store.yaml``
-(and, for offline stores, the batch source Feast reads), so no code branches on a name.
+(and, for offline stores, the batch source Feast reads and the storage snapshots are saved in),
+so no code branches on a name.
 
 Pure configuration: nothing here imports Feast until a source is actually built.
 """
@@ -11,9 +12,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pricing.spark.config import SparkSettings
 
 REDIS_URL = re.compile(r"^(rediss?)://([^/:]+)(?::(\d+))?(?:/(\d+))?$")
+_NODE = r"[^/:,]+(?::\d+)?"
+#: The online store's URL: one node, or a Redis Cluster's comma-separated seed nodes.
+REDIS_NODES_URL = re.compile(rf"^(rediss?)://({_NODE}(?:,{_NODE})*)(?:/(\d+))?$")
 
 
 class Backend(BaseModel):
@@ -33,36 +39,56 @@ class SqliteOnlineStore(Backend):
 
 
 class RedisOnlineStore(Backend):
-    """Feast's Redis online store; keys are prefixed by the home's Feast project."""
+    """Feast's Redis online store, on one server or a Redis Cluster; keys are prefixed by the
+    home's Feast project, and a cluster spreads them over its nodes by hash slot."""
 
     type: Literal["redis"] = "redis"
     url: str = Field(
-        "redis://127.0.0.1:6379/0", description="redis://host:port/db (rediss:// for TLS)."
+        "redis://127.0.0.1:6379/0",
+        description="redis://host:port/db (rediss:// for TLS); for a cluster, one or more seed "
+        "nodes, redis://host:port,host:port (database 0 only).",
+    )
+    cluster: bool = Field(
+        False,
+        description="A Redis Cluster: the client finds every node from the seeds in url.",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, value: str) -> str:
-        if not REDIS_URL.match(value):
-            raise ValueError(f"a Redis URL must look like redis://host:port/db, got {value!r}")
-        return value
+    @model_validator(mode="after")
+    def _check_url(self) -> RedisOnlineStore:
+        _, nodes, db = redis_nodes(self.url)
+        if self.cluster and db != 0:
+            raise ValueError(f"a Redis Cluster has database 0 alone: drop /{db} from {self.url!r}")
+        if not self.cluster and len(nodes) > 1:
+            raise ValueError(
+                f"{self.url!r} names several nodes: for a Redis Cluster set "
+                '"cluster": true, else name one redis://host:port/db'
+            )
+        return self
 
     def feast_connection(self) -> str:
-        """``redis://host:port/db`` in Feast's ``host:port,db=N`` form."""
-        return feast_redis_connection(self.url)
+        """The URL in Feast's connection-string form: ``host:port,db=N`` for one server, the
+        seeds ``host:port,host:port`` for a cluster (cluster clients refuse any ``db``)."""
+        scheme, nodes, db = redis_nodes(self.url)
+        options = [] if self.cluster else [f"db={db}"]
+        options += ["ssl=true"] if scheme == "rediss" else []
+        return ",".join([*nodes, *options])
 
     def feast_config(self, repo: Path) -> dict[str, Any]:
-        return {"type": "redis", "connection_string": self.feast_connection()}
+        config = {"type": "redis", "connection_string": self.feast_connection()}
+        return config | ({"redis_type": "redis_cluster"} if self.cluster else {})
 
 
-def feast_redis_connection(url: str) -> str:
-    """Translate ``redis://host:port/db`` into Feast's ``host:port,db=N`` form."""
-    match = REDIS_URL.match(url)
+def redis_nodes(url: str) -> tuple[str, list[str], int]:
+    """``redis://host:port[,host:port...][/db]`` as (scheme, ``host:port`` nodes, db)."""
+    match = REDIS_NODES_URL.match(url)
     if match is None:
-        raise ValueError(f"a Redis URL must look like redis://host:port/db, got {url!r}")
-    scheme, host, port, db = match.groups()
-    connection = f"{host}:{port or 6379},db={db or 0}"
-    return connection + (",ssl=true" if scheme == "rediss" else "")
+        raise ValueError(
+            f"a Redis URL must look like redis://host:port/db (a cluster's seeds: "
+            f"redis://host:port,host:port), got {url!r}"
+        )
+    scheme, seeds, db = match.groups()
+    nodes = [seed if ":" in seed else f"{seed}:6379" for seed in seeds.split(",")]
+    return scheme, nodes, int(db or 0)
 
 
 OnlineStore = Annotated[SqliteOnlineStore | RedisOnlineStore, Field(discriminator="type")]
@@ -80,6 +106,17 @@ class _ParquetFiles(Backend):
 
         return FileSource(path=str(path), **common)
 
+    def reads(self, source: Any) -> bool:
+        """Whether this store can read ``source`` (a view's batch source in the registry)."""
+        from feast import FileSource
+
+        return isinstance(source, FileSource)
+
+    def saved_dataset_storage(self, path: Path) -> Any:
+        from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
+
+        return SavedDatasetFileStorage(path=str(path))
+
 
 class DuckDBOfflineStore(_ParquetFiles):
     """Point-in-time joins in DuckDB over the Parquet files (default: fast, exact)."""
@@ -94,20 +131,14 @@ class FileOfflineStore(_ParquetFiles):
 
 
 class SparkOfflineStore(Backend):
-    """Feast's Spark offline store over the same Parquet files (SparkSource)."""
+    """Feast's Spark offline store over the same Parquet files (SparkSource); its session's
+    options are the platform's ``spark`` settings."""
 
     type: Literal["spark"] = "spark"
-    master: str = Field("local[*]", description="Spark master URL (local[*], spark://, k8s://).")
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     def feast_config(self) -> dict[str, Any]:
-        return {
-            "type": "spark",
-            "spark_conf": {
-                "spark.master": self.master,
-                "spark.sql.session.timeZone": "UTC",
-                "spark.ui.enabled": "false",
-            },
-        }
+        return {"type": "spark", "spark_conf": self.spark.spark_conf()}
 
     def batch_source(self, path: Path, **common: Any) -> Any:
         from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import (
@@ -115,6 +146,19 @@ class SparkOfflineStore(Backend):
         )
 
         return SparkSource(path=str(path), file_format="parquet", **common)
+
+    def reads(self, source: Any) -> bool:
+        from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import (
+            SparkSource,
+        )
+
+        return isinstance(source, SparkSource)
+
+    def saved_dataset_storage(self, path: Path) -> Any:
+        """Feast's Spark storage refuses to save as shipped (``pricing.store.storage``)."""
+        from pricing.store.storage import SparkFileStorage
+
+        return SparkFileStorage(str(path))
 
 
 OfflineStore = Annotated[

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from pricing.data.home import NoDataError
 from pricing.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,3 +55,23 @@ def open_store(settings: Settings) -> FeatureStore:
 
     render_feature_store_yaml(settings)
     return FeatureStore(repo_path=str(settings.feast_dir))
+
+
+class AppliedUnderAnotherStoreError(NoDataError):
+    """The registry's views read batch sources the configured offline store cannot read."""
+
+
+def open_offline_store(settings: Settings) -> FeatureStore:
+    """The store, for offline reads (historical features, snapshots), once its views are known
+    to read sources of the configured offline store: the registry keeps the sources of the
+    store they were applied under, and Feast would fail deep in the join on the others."""
+    store = open_store(settings)
+    backend = settings.offline_store
+    views = store.list_feature_views()
+    foreign = sorted(view.name for view in views if not backend.reads(view.batch_source))
+    if foreign:
+        raise AppliedUnderAnotherStoreError(
+            f"feature views {', '.join(foreign)} were applied under another offline store than "
+            f"{backend.type}; run `pricing store apply` to register them for {backend.type}"
+        )
+    return store

@@ -14,29 +14,31 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from feast.infra.offline_stores.file_source import SavedDatasetFileStorage
 from feast.infra.offline_stores.offline_store import RetrievalJob, RetrievalMetadata
-from feast.saved_dataset import SavedDataset
+from feast.saved_dataset import SavedDataset, SavedDatasetStorage
 
 from pricing.clock import resolve_as_of
 from pricing.data.grain import ttl_periods
 from pricing.data.home import HomeData, NoDataError, write_parquet_atomic
 from pricing.data.schemas import KEY
 from pricing.features.calendar import calendar_features
-from pricing.features.engine import get_engine
+from pricing.features.engine import PandasEngine
 from pricing.settings import Settings
-from pricing.store.config import open_store
+from pricing.store.config import open_offline_store, open_store
 from pricing.store.definitions import BASE_SERVICE, FEATURES, TTL_PERIODS
+from pricing.store.storage import stored_path
 
 LABELS = ["units_sold", "price", "promo", "stockout"]
 
 
 class FrameRetrievalJob(RetrievalJob):
-    """A retrieval job over an already computed (sorted) frame, so Feast persists exactly it."""
+    """A retrieval job over an already computed (sorted) frame, so Feast persists exactly it,
+    as one Parquet file whichever offline store's storage it is given."""
 
     def __init__(self, frame: pd.DataFrame, metadata: RetrievalMetadata | None) -> None:
         self._frame = frame
@@ -61,11 +63,15 @@ class FrameRetrievalJob(RetrievalJob):
         return pa.Table.from_pandas(self._frame, preserve_index=False)
 
     def persist(
-        self, storage: Any, allow_overwrite: bool | None = False, timeout: int | None = None
+        self,
+        storage: SavedDatasetStorage,
+        allow_overwrite: bool | None = False,
+        timeout: int | None = None,
     ) -> None:
-        from pathlib import Path
-
-        write_parquet_atomic(self._frame, Path(storage.file_options.uri))
+        path = stored_path(storage)
+        if path is None:
+            raise ValueError(f"a snapshot is saved as a file, not in {type(storage).__name__}")
+        write_parquet_atomic(self._frame, Path(path))
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ def training_frame(settings: Settings) -> pd.DataFrame:
     home = HomeData(settings.data_dir)
     grain = home.require_grain()
     tables = home.read_all()
-    features = get_engine("pandas").build(tables, grain)
+    features = PandasEngine().build(tables, grain)
     entities = entity_rows(tables["sales"], resolve_as_of(settings, home))
     frame = snapshot_rows(point_in_time_join(entities, features, grain), grain)
     return frame.astype(dict.fromkeys(KEY, object))  # the keys' dtype a stored snapshot reads back
@@ -150,7 +156,7 @@ def create_snapshot(settings: Settings) -> SnapshotInfo:
     home = HomeData(settings.data_dir)
     grain = home.require_grain()
     as_of = resolve_as_of(settings, home)
-    store = open_store(settings)
+    store = open_offline_store(settings)
     service = store.get_feature_service(BASE_SERVICE)
     job = store.get_historical_features(
         entity_df=entity_rows(home.read("sales"), as_of), features=service
@@ -169,7 +175,7 @@ def create_snapshot(settings: Settings) -> SnapshotInfo:
     store.create_saved_dataset(
         from_=FrameRetrievalJob(frame, job.metadata),
         name=name,
-        storage=SavedDatasetFileStorage(path=str(path)),
+        storage=settings.offline_store.saved_dataset_storage(path),
         tags=tags,
         feature_service=service,
         allow_overwrite=True,
@@ -190,16 +196,23 @@ class SnapshotNotFoundError(NoDataError):
     """The home's registry holds no snapshot of that id."""
 
 
-def show_snapshot(settings: Settings, snapshot: str) -> dict[str, Any]:
+def saved_dataset(settings: Settings, snapshot: str) -> SavedDataset:
+    """The snapshot's registry record, read from the registry alone: Feast's
+    ``get_saved_dataset`` also opens it on the configured store, which fails for a snapshot
+    saved by another store (``pricing.store.storage``), and rows are read from the file."""
     from feast.errors import SavedDatasetNotFound
 
     store = open_store(settings)
     try:
-        ds = store.get_saved_dataset(snapshot)
+        return store.registry.get_saved_dataset(snapshot, store.project)
     except SavedDatasetNotFound:
         raise SnapshotNotFoundError(
             f"no snapshot {snapshot} in {settings.home_dir}; `pricing snapshot list` lists them"
         ) from None
+
+
+def show_snapshot(settings: Settings, snapshot: str) -> dict[str, Any]:
+    ds = saved_dataset(settings, snapshot)
     return {
         "snapshot": ds.name,
         "feature_service": ds.feature_service_name,
@@ -217,11 +230,12 @@ class SnapshotIntegrityError(RuntimeError):
 
 
 def stored_at(dataset: SavedDataset) -> str:
-    """The file a snapshot's rows are stored in (``create_snapshot`` always saves a file)."""
-    storage = dataset.storage
-    if not isinstance(storage, SavedDatasetFileStorage):
+    """The file a snapshot's rows are stored in (``create_snapshot`` always saves a file, in
+    a file or a Spark storage by the offline store)."""
+    path = stored_path(dataset.storage)
+    if path is None:
         raise SnapshotIntegrityError(f"snapshot {dataset.name}: not stored as a file")
-    return storage.file_options.uri
+    return path
 
 
 def load_snapshot(settings: Settings, snapshot: str, verify: bool = True) -> pd.DataFrame:
@@ -230,7 +244,7 @@ def load_snapshot(settings: Settings, snapshot: str, verify: bool = True) -> pd.
     Feast's own ``SavedDataset.to_df`` re-selects only keys and features, dropping labels, so
     the stored file is read directly.
     """
-    dataset = open_store(settings).get_saved_dataset(snapshot)
+    dataset = saved_dataset(settings, snapshot)
     frame = pd.read_parquet(stored_at(dataset))
     if verify and content_hash(frame) != dataset.tags.get("hash"):
         raise SnapshotIntegrityError(

@@ -54,6 +54,8 @@ def store_errors() -> tuple[type[BaseException], ...]:
     return (
         redis.exceptions.ConnectionError,
         redis.exceptions.TimeoutError,
+        redis.exceptions.ClusterError,  # CLUSTERDOWN: a Redis Cluster with slots unserved
+        redis.exceptions.RedisClusterException,  # no seed node of the cluster reachable
         sqlite3.OperationalError,
         OSError,
     )

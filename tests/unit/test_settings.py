@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from pricing.settings import Settings, get_settings
+from pricing.spark.config import SparkSettings
 from pricing.store.backends import RedisOnlineStore, SparkOfflineStore, SqlRegistry
 
 
@@ -40,11 +41,16 @@ def test_backends_named_by_a_word_take_their_connection_setting():
         registry="sql",
         registry_url="postgresql://feast@db:5432/registry",
         offline_store="spark",
-        spark_master="spark://head:7077",
+        spark={"master": "spark://head:7077", "shuffle_partitions": 16},
     )
     assert settings.online_store == RedisOnlineStore(url="redis://cache:6380/2")
     assert settings.registry == SqlRegistry(url="postgresql://feast@db:5432/registry")
-    assert settings.offline_store == SparkOfflineStore(master="spark://head:7077")
+    spark = SparkSettings(master="spark://head:7077", shuffle_partitions=16)
+    assert settings.spark == spark
+    assert settings.offline_store == SparkOfflineStore(spark=spark)
+    conf = settings.offline_store.feast_config()["spark_conf"]
+    assert conf["spark.master"] == "spark://head:7077"
+    assert conf["spark.sql.shuffle.partitions"] == "16"
 
 
 def test_a_backend_as_json_and_unknown_options_refused():

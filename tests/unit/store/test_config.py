@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
 from pricing.settings import Settings
+from pricing.store.backends import DuckDBOfflineStore, SparkOfflineStore
 from pricing.store.config import feature_store_config, render_feature_store_yaml
 
 
@@ -42,3 +45,13 @@ def test_rendered_file_lives_in_the_home(tmp_path):
     path = render_feature_store_yaml(settings)
     assert path.parent == settings.feast_dir
     assert yaml.safe_load(path.read_text())["project"] == settings.feast_project
+
+
+def test_each_offline_store_reads_its_own_sources_only():
+    """What ``open_offline_store`` checks the registry's views against."""
+    duckdb, spark = DuckDBOfflineStore(), SparkOfflineStore()
+    common = {"name": "s", "timestamp_field": "event_timestamp"}
+    files = duckdb.batch_source(Path("/x/sales_stats.parquet"), **common)
+    sparks = spark.batch_source(Path("/x/sales_stats.parquet"), **common)
+    assert duckdb.reads(files) and not duckdb.reads(sparks)
+    assert spark.reads(sparks) and not spark.reads(files)

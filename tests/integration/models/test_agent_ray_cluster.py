@@ -1,0 +1,108 @@
+"""The agent trains on a Ray cluster started apart from it (``ray start --head``), joined by
+configuration alone (``PRICING_RAY__ADDRESS``), with its env runner and learner on the
+cluster; training only disconnects, and the cluster runs on."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+import ray
+
+from pricing.settings import get_settings
+from pricing.training import train_agent
+from tests.services import free_port, port_open
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@dataclass(frozen=True)
+class RayHead:
+    address: str
+    temp_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def _stop(process: subprocess.Popen[bytes], temp_dir: Path) -> None:
+    """Stop this head alone (`ray stop` would stop every Ray on the machine): ``--block``
+    takes its processes down on SIGTERM; any left behind are found by the temp dir."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    for proc in psutil.process_iter(["cmdline"]):
+        if str(temp_dir) in " ".join(proc.info["cmdline"] or []):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ray_head() -> Iterator[RayHead]:
+    """A two-CPU Ray head of its own: its ports, and a temp dir short enough for Ray's unix
+    sockets (under 107 characters), in /tmp rather than a long TMPDIR."""
+    ray_cli = Path(sys.executable).parent / "ray"
+    if not ray_cli.exists():
+        pytest.fail(f"no `ray` command beside {sys.executable}: install the project (make install)")
+    temp_dir = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
+    port = free_port()
+    log = temp_dir / "head.log"
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "disabled",  # a private test cluster: no token to hand the driver
+        "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",
+    }
+    command = [str(ray_cli), "start", "--head", "--block", "--port", str(port)]
+    command += ["--ray-client-server-port", str(free_port()), "--num-cpus", "2"]
+    command += ["--temp-dir", str(temp_dir), "--disable-usage-stats", "--include-dashboard=false"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 120
+    while b"Ray runtime started" not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:]
+            _stop(process, temp_dir)
+            pytest.fail(f"`ray start --head` did not start a head on port {port}:\n{tail}")
+        time.sleep(0.5)
+    try:
+        yield RayHead(f"127.0.0.1:{port}", temp_dir, process)
+    finally:
+        _stop(process, temp_dir)
+
+
+def test_agent_trains_on_a_cluster_joined_by_configuration(ray_head, monkeypatch):
+    monkeypatch.setenv("PRICING_RAY__ADDRESS", ray_head.address)
+    monkeypatch.setenv("PRICING_RAY__LEARNERS", "1")  # with the env runner: both head CPUs
+    get_settings.cache_clear()
+    settings = get_settings()
+    seen: list[tuple[str, float, float]] = []
+
+    def progress(message: str) -> None:  # between iterations, while training is connected
+        context = ray.get_runtime_context()
+        free, total = ray.available_resources(), ray.cluster_resources()
+        seen.append((context.gcs_address, free.get("CPU", 0.0), total.get("CPU", 0.0)))
+
+    saved = train_agent(settings, quick=True, seed=0, progress=progress)
+
+    port = ray_head.address.rsplit(":", 1)[1]
+    assert seen and all(gcs.rsplit(":", 1)[1] == port for gcs, _, _ in seen)
+    assert all((free, total) == (0.0, 2.0) for _, free, total in seen)  # runner + learner
+    assert saved.metadata["parameters"]["ray"]["address"] == ray_head.address
+    logs = ray_head.temp_dir / "session_latest" / "logs"
+    assert list(logs.glob(f"python-core-driver-*_{os.getpid()}.log")), "no driver job here"
+    # Disconnected, and the cluster we joined runs on.
+    assert not ray.is_initialized()
+    assert ray_head.process.poll() is None
+    assert port_open("127.0.0.1", int(port))
