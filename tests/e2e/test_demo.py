@@ -145,6 +145,8 @@ def test_oj_demo_in_its_own_home(tmp_path):
         "freq": "weekly",
         "start": "1990-06-14",
         "end": "1992-10-01",
+        # 29 months of sales and of rival prices (no stock counts), and the products
+        "partitions_written": 59,
     }
     assert demo["snapshot"]["rows"] == 106139
 

@@ -142,5 +142,7 @@ def test_cli_ingest_oj_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         "freq": "weekly",
         "start": "1990-06-14",
         "end": "1992-10-01",
+        # 29 months of sales and of rival prices (no stock counts), and the products
+        "partitions_written": 59,
     }
     assert HomeData(tmp_path / "home" / "data").grain == "weekly"

@@ -67,6 +67,11 @@ def ray_head() -> Iterator[RayHead]:
     command = [str(ray_cli), "start", "--head", "--block", "--port", str(port)]
     command += ["--ray-client-server-port", str(free_port()), "--num-cpus", "2"]
     command += ["--temp-dir", str(temp_dir), "--disable-usage-stats", "--include-dashboard=false"]
+    # A small object store (the tiny agent needs little) beside the suite's other Rays, and
+    # time for workers to register while the suite loads both cores: an env runner once died
+    # before it started under `make test`, never alone.
+    command += ["--object-store-memory", str(200 * 2**20)]
+    env["RAY_worker_register_timeout_seconds"] = "300"
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 120
@@ -82,6 +87,16 @@ def ray_head() -> Iterator[RayHead]:
         _stop(process, temp_dir)
 
 
+def _head_logs(head: RayHead) -> str:
+    logs = head.temp_dir / "session_latest" / "logs"
+    parts = [
+        f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+        for path in [logs / "raylet.out", *sorted(logs.glob("worker-*.err"))[-3:]]
+        if path.exists()
+    ]
+    return "\n".join(parts)
+
+
 def test_agent_trains_on_a_cluster_joined_by_configuration(ray_head, monkeypatch):
     monkeypatch.setenv("PRICING_RAY__ADDRESS", ray_head.address)
     monkeypatch.setenv("PRICING_RAY__LEARNERS", "1")  # with the env runner: both head CPUs
@@ -94,7 +109,10 @@ def test_agent_trains_on_a_cluster_joined_by_configuration(ray_head, monkeypatch
         free, total = ray.available_resources(), ray.cluster_resources()
         seen.append((context.gcs_address, free.get("CPU", 0.0), total.get("CPU", 0.0)))
 
-    saved = train_agent(settings, quick=True, seed=0, progress=progress)
+    try:
+        saved = train_agent(settings, quick=True, seed=0, progress=progress)
+    except Exception as error:  # say what the head saw: its raylet log and worker errors
+        raise AssertionError(f"training on the head failed:\n{_head_logs(ray_head)}") from error
 
     port = ray_head.address.rsplit(":", 1)[1]
     assert seen and all(gcs.rsplit(":", 1)[1] == port for gcs, _, _ in seen)
