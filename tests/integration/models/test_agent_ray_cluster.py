@@ -5,7 +5,9 @@ cluster; training only disconnects, and the cluster runs on."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -17,10 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-import ray
 
-from pricing.settings import get_settings
-from pricing.training import train_agent
 from tests.services import free_port, port_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -31,6 +30,7 @@ class RayHead:
     address: str
     temp_dir: Path
     process: subprocess.Popen[bytes]
+    auth: dict[str, str]
 
 
 def _stop(process: subprocess.Popen[bytes], temp_dir: Path) -> None:
@@ -59,11 +59,12 @@ def ray_head() -> Iterator[RayHead]:
     temp_dir = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
     port = free_port()
     log = temp_dir / "head.log"
-    env = {
-        **os.environ,
-        "RAY_AUTH_MODE": "disabled",  # a private test cluster: no token to hand the driver
-        "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0",
-    }
+    # Token authentication, `ray start`'s default and an operator cluster's: a token of the
+    # fixture's own, handed to the driver as an operator would (RAY_AUTH_TOKEN_PATH).
+    token = temp_dir / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
+    env = {**os.environ, **auth, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
     command = [str(ray_cli), "start", "--head", "--block", "--port", str(port)]
     command += ["--ray-client-server-port", str(free_port()), "--num-cpus", "2"]
     command += ["--temp-dir", str(temp_dir), "--disable-usage-stats", "--include-dashboard=false"]
@@ -82,7 +83,7 @@ def ray_head() -> Iterator[RayHead]:
             pytest.fail(f"`ray start --head` did not start a head on port {port}:\n{tail}")
         time.sleep(0.5)
     try:
-        yield RayHead(f"127.0.0.1:{port}", temp_dir, process)
+        yield RayHead(f"127.0.0.1:{port}", temp_dir, process, auth)
     finally:
         _stop(process, temp_dir)
 
@@ -97,30 +98,56 @@ def _head_logs(head: RayHead) -> str:
     return "\n".join(parts)
 
 
-def test_agent_trains_on_a_cluster_joined_by_configuration(ray_head, monkeypatch):
-    monkeypatch.setenv("PRICING_RAY__ADDRESS", ray_head.address)
-    monkeypatch.setenv("PRICING_RAY__LEARNERS", "1")  # with the env runner: both head CPUs
-    get_settings.cache_clear()
-    settings = get_settings()
-    seen: list[tuple[str, float, float]] = []
+#: The training driver, in a process of its own: Ray fixes a process's authentication mode at
+#: its first use, so a pytest worker that ran a private Ray before could not join a head that
+#: disagrees. It reports what it saw while connected, between iterations.
+DRIVER = """
+import json, os
+import ray
+from pricing.settings import get_settings
+from pricing.training import train_agent
 
-    def progress(message: str) -> None:  # between iterations, while training is connected
-        context = ray.get_runtime_context()
-        free, total = ray.available_resources(), ray.cluster_resources()
-        seen.append((context.gcs_address, free.get("CPU", 0.0), total.get("CPU", 0.0)))
+seen = []
 
-    try:
-        saved = train_agent(settings, quick=True, seed=0, progress=progress)
-    except Exception as error:  # say what the head saw: its raylet log and worker errors
-        raise AssertionError(f"training on the head failed:\n{_head_logs(ray_head)}") from error
+def progress(message):
+    context = ray.get_runtime_context()
+    free, total = ray.available_resources(), ray.cluster_resources()
+    seen.append([context.gcs_address, free.get("CPU", 0.0), total.get("CPU", 0.0)])
+
+saved = train_agent(get_settings(), quick=True, seed=0, progress=progress)
+print(json.dumps({
+    "seen": seen,
+    "address": saved.metadata["parameters"]["ray"]["address"],
+    "pid": os.getpid(),
+    "connected_after": ray.is_initialized(),
+}))
+"""
+
+
+def test_agent_trains_on_a_cluster_joined_by_configuration(ray_head, tmp_path):
+    env = {
+        **os.environ,
+        **ray_head.auth,
+        "PRICING_HOME": str(tmp_path / "home"),
+        "PRICING_RAY__ADDRESS": ray_head.address,
+        "PRICING_RAY__LEARNERS": "1",  # with the env runner: both head CPUs
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER], env=env, capture_output=True, text=True, timeout=600
+    )
+    if done.returncode != 0:  # say what the head saw: its raylet log and worker errors
+        raise AssertionError(
+            f"training on the head failed:\n{done.stderr[-3000:]}\n{_head_logs(ray_head)}"
+        )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
 
     port = ray_head.address.rsplit(":", 1)[1]
-    assert seen and all(gcs.rsplit(":", 1)[1] == port for gcs, _, _ in seen)
-    assert all((free, total) == (0.0, 2.0) for _, free, total in seen)  # runner + learner
-    assert saved.metadata["parameters"]["ray"]["address"] == ray_head.address
+    assert report["seen"] and all(gcs.rsplit(":", 1)[1] == port for gcs, _, _ in report["seen"])
+    assert all((free, total) == (0.0, 2.0) for _, free, total in report["seen"])  # both CPUs
+    assert report["address"] == ray_head.address
     logs = ray_head.temp_dir / "session_latest" / "logs"
-    assert list(logs.glob(f"python-core-driver-*_{os.getpid()}.log")), "no driver job here"
+    assert list(logs.glob(f"python-core-driver-*_{report['pid']}.log")), "no driver job here"
     # Disconnected, and the cluster we joined runs on.
-    assert not ray.is_initialized()
+    assert report["connected_after"] is False
     assert ray_head.process.poll() is None
     assert port_open("127.0.0.1", int(port))
