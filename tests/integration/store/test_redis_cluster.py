@@ -6,6 +6,7 @@ same again."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import time
@@ -16,7 +17,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from pricing.processes import free_port
 from tests.integration.commands import cli, cli_json, operator_env, port_free
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -36,15 +36,18 @@ def _binaries() -> tuple[str, str]:
 
 
 def _node_ports(count: int) -> list[int]:
-    """Free ports whose cluster bus ports (10000 above: Redis' rule, so at most 55535) are
-    free too."""
+    """Free ports whose cluster bus ports (10000 above, Redis' rule) are free too, both below
+    the kernel's ephemeral range (32768-60999): another test's server stopped for a while
+    (test_store_outage's Redis) must not find its port taken by a node here when it comes
+    back, nor its clients reach a cluster node meanwhile, as a port from ``free_port`` could."""
+    rng = random.Random()
     taken: set[int] = set()
     ports: list[int] = []
     while len(ports) < count:
-        port = free_port()
-        if port <= 55535 and not {port, port + 10000} & taken and port_free(port + 10000):
+        port = rng.randrange(20_000, 22_700)
+        if not {port, port + 10_000} & taken and port_free(port) and port_free(port + 10_000):
             ports.append(port)
-            taken |= {port, port + 10000}
+            taken |= {port, port + 10_000}
     return ports
 
 
