@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,15 @@ def write_json_atomic(payload: Mapping[str, Any], path: Path) -> None:
 
 class NoDataError(RuntimeError):
     """A stage needs data that the home does not hold yet."""
+
+
+@dataclass
+class NewVersions:
+    """The tables being rewritten by :meth:`HomeData.new_versions`, and once committed, the
+    partitions each one wrote."""
+
+    writers: dict[str, VersionWriter]
+    written: dict[str, list[str]] = field(default_factory=dict)
 
 
 class HomeData:
@@ -127,34 +138,35 @@ class HomeData:
             )
         return grain
 
-    def writers(self, names: Iterable[str], keep_others: bool) -> dict[str, VersionWriter]:
-        """A next version of each table, written beside the current one."""
-        return {name: self.table(name).writer(keep_others) for name in names}
-
-    def commit(
-        self, writers: Mapping[str, VersionWriter], meta: Mapping[str, Any]
-    ) -> dict[str, list[str]]:
-        """Swap every written table in, then the metadata last; returns partitions written."""
-        written = {name: writer.commit() for name, writer in writers.items()}
-        for name in writers:
+    @contextmanager
+    def new_versions(
+        self, names: Iterable[str], keep_others: bool, meta: Mapping[str, Any]
+    ) -> Iterator[NewVersions]:
+        """A next version of each named table, written in the block beside the current one.
+        When the block ends, every table is swapped in and then the metadata (``written``
+        names the partitions written); when it raises, every writer is aborted and the home
+        is left as it was."""
+        versions = NewVersions({name: self.table(name).writer(keep_others) for name in names})
+        try:
+            yield versions
+        except BaseException:
+            for writer in versions.writers.values():
+                writer.abort()
+            raise
+        versions.written = {name: writer.commit() for name, writer in versions.writers.items()}
+        for name in versions.writers:
             self.legacy_path(name).unlink(missing_ok=True)
         write_json_atomic(meta, self.data_dir / META_FILE)
-        return written
 
     def replace(
         self, tables: Mapping[str, pd.DataFrame], meta: Mapping[str, Any]
     ) -> dict[str, list[str]]:
         """Every table replaced whole (a generated or benchmark home), atomically per table."""
-        writers = self.writers(tables, keep_others=False)
-        try:
+        with self.new_versions(tables, False, meta) as versions:
             for name, frame in tables.items():
                 for part, rows in month_partitions(conform(frame, name)).items():
-                    writers[name].write(part, rows)
-        except BaseException:
-            for writer in writers.values():
-                writer.abort()
-            raise
-        return self.commit(writers, meta)
+                    versions.writers[name].write(part, rows)
+        return versions.written
 
     def product_ids(self) -> set[str]:
         """Every product the home knows: its products table and the products it has sold."""

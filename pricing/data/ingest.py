@@ -27,7 +27,7 @@ from pricing.data.monthly_merge import (
     merge_into_home,
     series_spans,
 )
-from pricing.data.partitioned import month_partitions, write_partition_file
+from pricing.data.partitioned import MONTH_GLOB, month_partitions, write_partition_file
 from pricing.data.schemas import KEY, TABLES, CanonicalBatch
 from pricing.data.validation import Issue, ValidationError, validate_input
 
@@ -147,7 +147,7 @@ def store_row_chunks(home: HomeData, chunks: Iterable[pd.DataFrame], source: str
 
 def staged_incoming(staging: Path, home_grain: str | None) -> Incoming:
     """Staged validated rows as an :class:`Incoming`, read back a month at a time."""
-    files = [str(path) for path in sorted(staging.glob("month=*/*.parquet"))]
+    files = [str(path) for path in sorted(staging.glob(f"{MONTH_GLOB}/*.parquet"))]
     dataset = ds.dataset(files, format="parquet")
     keys = dataset.to_table(columns=[*KEY, "date"]).to_pandas()
     grain = grain_of(keys, home_grain)
@@ -165,7 +165,7 @@ def staged_incoming(staging: Path, home_grain: str | None) -> Incoming:
 
     return Incoming(
         grain=grain,
-        months={path.name for path in staging.glob("month=*")},
+        months={path.name for path in staging.glob(MONTH_GLOB)},
         spans=series_spans(keys),
         products=products,
         ingested_at=ingested_at,

@@ -22,18 +22,18 @@ import pandas as pd
 
 from pricing.data.grain import period_delta
 from pricing.data.home import HomeData
-from pricing.data.partitioned import WHOLE, month_partitions
+from pricing.data.partitioned import (
+    WHOLE,
+    month_bounds,
+    month_name,
+    month_numbers,
+    month_partitions,
+)
 from pricing.data.schemas import KEY, TABLE_KEYS, TABLES, CanonicalBatch, conform, empty_table
 
 #: Columns of a series span: the first and last observed period start.
 SPAN = [*KEY, "first", "last"]
 STEP_DAYS = {"daily": 1, "weekly": 7}
-
-
-def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last instant of a ``month=YYYY-MM`` partition."""
-    start = pd.Timestamp(month.removeprefix("month=") + "-01", tz="UTC")
-    return start, start + pd.offsets.MonthBegin(1) - pd.Timedelta(microseconds=1)
 
 
 def series_spans(observed: pd.DataFrame) -> pd.DataFrame:
@@ -60,12 +60,12 @@ def grown_months(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
     """Months where a series' span grew (all of a new series'): periods newly inside a span
     may be gaps to mask. Spans are compared as month numbers, a few distinct ranges each."""
     joined = after.merge(before, on=KEY, how="left", suffixes=("", "_old"))
-    first, last = _month_number(joined["first"]), _month_number(joined["last"])
+    first, last = month_numbers(joined["first"]), month_numbers(joined["last"])
     new = joined["first_old"].isna().to_numpy()
     earlier = ~new & (joined["first"] < joined["first_old"]).to_numpy()
     later = ~new & (joined["last"] > joined["last_old"]).to_numpy()
-    old_first = _month_number(joined["first_old"].fillna(joined["first"]))
-    old_last = _month_number(joined["last_old"].fillna(joined["last"]))
+    old_first = month_numbers(joined["first_old"].fillna(joined["first"]))
+    old_last = month_numbers(joined["last_old"].fillna(joined["last"]))
     ranges = pd.DataFrame(
         {
             "lo": np.concatenate([first[new], first[earlier], old_last[later]]),
@@ -73,12 +73,7 @@ def grown_months(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
         }
     ).drop_duplicates()
     numbers = {m for lo, hi in ranges.itertuples(index=False) for m in range(lo, hi + 1)}
-    return {f"month={m // 12:04d}-{m % 12 + 1:02d}" for m in numbers}
-
-
-def _month_number(stamps: pd.Series) -> np.ndarray:
-    dates = pd.DatetimeIndex(stamps)
-    return np.asarray(dates.year * 12 + dates.month - 1, dtype="int64")
+    return {month_name(m) for m in numbers}
 
 
 def expected_periods(spans: pd.DataFrame, month: str, grain: str) -> pd.DataFrame:
@@ -195,8 +190,7 @@ def merge_into_home(
     spans = combine_spans(old_spans, incoming.spans)
     months = incoming.months | grown_months(old_spans, spans)
     period = period_delta(incoming.grain)
-    writers = home.writers(TABLES, keep_others=keep)
-    try:
+    with home.new_versions(TABLES, keep, meta) as versions:
         for month in sorted(months):
             new = incoming.month(month)
             for name in DATED:
@@ -207,11 +201,8 @@ def merge_into_home(
                     )
                 else:
                     merged = upsert(old, new[name], name)
-                writers[name].write(month, merged, old if keep else None)
+                versions.writers[name].write(month, merged, old if keep else None)
         products = home.read("products") if keep else empty_table("products")
-        writers["products"].write(WHOLE, upsert(products, incoming.products, "products"), products)
-    except BaseException:
-        for writer in writers.values():
-            writer.abort()
-        raise
-    return home.commit(writers, meta)
+        merged = upsert(products, incoming.products, "products")
+        versions.writers["products"].write(WHOLE, merged, products)
+    return versions.written

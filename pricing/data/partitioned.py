@@ -25,6 +25,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,15 +34,35 @@ PART_FILE = "part-0.parquet"
 VERSIONS_DIR = ".versions"
 #: Partition of a table without a date (products): the version directory itself.
 WHOLE = ""
+#: A dated partition's name: the calendar month its periods start in.
+MONTH_FORMAT = "month=%Y-%m"
+MONTH_GLOB = "month=*"
+
+
+def month_numbers(stamps: pd.Series) -> np.ndarray:
+    """Each timestamp's month as one integer (year * 12 + month - 1), for month arithmetic."""
+    dates = pd.DatetimeIndex(stamps)
+    return np.asarray(dates.year * 12 + dates.month - 1, dtype="int64")
+
+
+def month_name(number: int) -> str:
+    """The partition of a month number (:func:`month_numbers`)."""
+    return pd.Timestamp(year=number // 12, month=number % 12 + 1, day=1).strftime(MONTH_FORMAT)
+
+
+def month_bounds(name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last instant (UTC) of a month partition."""
+    start = pd.to_datetime(name, format=MONTH_FORMAT, utc=True)
+    return start, start + pd.offsets.MonthBegin(1) - pd.Timedelta(microseconds=1)
 
 
 def month_partitions(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``month=YYYY-MM`` -> the rows whose period starts in that month (order kept)."""
+    """Month partition name -> the rows whose period starts in that month (order kept)."""
     if "date" not in frame.columns:
         return {WHOLE: frame}
     if frame.empty:
         return {}
-    months = frame["date"].dt.strftime("month=%Y-%m")
+    months = frame["date"].dt.strftime(MONTH_FORMAT)
     return {
         str(month): rows.reset_index(drop=True) for month, rows in frame.groupby(months, sort=True)
     }
@@ -71,7 +92,7 @@ class PartitionedTable:
             return {}
         root = self.path.resolve()
         found = {WHOLE: root / PART_FILE} if (root / PART_FILE).exists() else {}
-        for part in sorted(root.glob(f"month=*/{PART_FILE}")):
+        for part in sorted(root.glob(f"{MONTH_GLOB}/{PART_FILE}")):
             found[part.parent.name] = part
         return found
 

@@ -188,3 +188,29 @@ def test_two_batches_or_one_give_the_same_tables(tmp_path: Path) -> None:
             split.read(name).drop(columns="ingested_timestamp", errors="ignore"),
         )
     assert split.read("sales")["observed"].all()
+
+
+def test_month_names_numbers_and_bounds_agree() -> None:
+    times = ["2023-12-31 23:00", "2024-01-01 00:00", "2024-02-29 12:00"]
+    stamps = pd.Series(pd.to_datetime(times, utc=True))
+    numbers = partitioned.month_numbers(stamps)
+    names = [partitioned.month_name(int(n)) for n in numbers]
+    assert names == ["month=2023-12", "month=2024-01", "month=2024-02"]
+    frame = pd.DataFrame({"date": stamps, "x": [1, 2, 3]})
+    assert list(partitioned.month_partitions(frame)) == names  # one format, both ways
+    start, end = partitioned.month_bounds("month=2024-02")
+    assert start == pd.Timestamp("2024-02-01", tz="UTC")
+    assert end == pd.Timestamp("2024-03-01", tz="UTC") - pd.Timedelta(microseconds=1)
+
+
+def test_new_versions_swap_in_together_or_not_at_all(home: HomeData) -> None:
+    sales = pd.DataFrame({"date": pd.to_datetime(["2024-01-05"], utc=True)})
+    with pytest.raises(RuntimeError), home.new_versions(["sales"], False, {"freq": "daily"}) as v:
+        v.writers["sales"].write("month=2024-01", sales)
+        raise RuntimeError("a later table failed")
+    assert not home.table("sales").exists() and not (home.data_dir / "meta.json").exists()
+    with home.new_versions(["sales"], False, {"freq": "daily"}) as versions:
+        versions.writers["sales"].write("month=2024-01", sales)
+    assert versions.written == {"sales": ["month=2024-01"]}
+    assert list(home.table("sales").partitions()) == ["month=2024-01"]
+    assert home.meta() == {"freq": "daily"}
