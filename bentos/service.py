@@ -19,18 +19,33 @@ from typing import Any
 import bentoml
 from starlette.responses import JSONResponse
 
-from pricing.environment import configure_libraries
-from pricing.registry import bind_bentoml
+from pricing.registry import verify_stored
+from pricing.serving.access import count_error
+from pricing.serving.artefacts import ArtefactError
 from pricing.serving.catalog import UnknownItemError
-from pricing.serving.http_requests import Item, Items, Prices
+from pricing.serving.config import bentoml_options
+from pricing.serving.forecast_desk import BeyondModelError
+from pricing.serving.forecasts import ForecastUnavailable
+from pricing.serving.http_requests import (
+    ForecastItem,
+    Horizon,
+    Item,
+    Items,
+    PlannedPrices,
+    Price,
+    Prices,
+)
 from pricing.serving.http_responses import (
+    ForecastResponse,
     RecommendResponse,
     SimulateResponse,
+    forecast_response,
     recommend_response,
     simulate_response,
 )
-from pricing.settings import get_settings
-from pricing_bentos.build import ServiceStartError, require_feature_store, served_tags
+from pricing_bentos.build import start_up
+from pricing_bentos.forecaster import Forecaster, demand_ref, forecaster_client
+from pricing_bentos.middleware import guard, too_large
 
 
 def error_response(status: HTTPStatus, message: str) -> Any:
@@ -42,21 +57,20 @@ def error_response(status: HTTPStatus, message: str) -> Any:
     return JSONResponse({"error": message, "detail": detail}, status_code=status)
 
 
-SETTINGS = get_settings()  # this process's edge: read once, passed on as a value
-configure_libraries(SETTINGS)
+# This process's edge: the settings (of the home, or the home a bento carries) and model tags,
+# read once, checked (a missing home stops the server once), passed on as values.
+SETTINGS, TAGS = start_up()
 try:
-    require_feature_store(SETTINGS)
-except ServiceStartError as error:  # once, here: BentoML would restart a failing worker forever
+    verify_stored(TAGS)
+except ArtefactError as error:  # once, here: BentoML would restart a failing worker forever
     raise SystemExit(f"error: {error}") from None
-bind_bentoml(SETTINGS)
-TAGS = served_tags(SETTINGS)
 
 
 @bentoml.service(
     name="pricing",
-    workers=1,
     traffic={"timeout": 30, "max_concurrency": 512},
     logging={"access": {"enabled": False}},  # every decision is logged to Parquet instead
+    **bentoml_options(SETTINGS.service),  # workers, metrics, tracing
 )
 class Pricing:
     """Prices, what-ifs and metadata for client systems.
@@ -68,6 +82,7 @@ class Pricing:
 
     elasticity_model = bentoml.models.BentoModel(TAGS["elasticity"])
     agent_model = bentoml.models.BentoModel(TAGS["agent"])
+    forecaster = bentoml.depends(Forecaster)  # `bentoml serve` starts it too (TensorFlow there)
 
     def __init__(self) -> None:
         from pricing.serving.runtime import ModelRef, Runtime
@@ -79,7 +94,13 @@ class Pricing:
             kind: ModelRef(str(model.tag), Path(model.path), dict(model.info.metadata))
             for kind, model in (("elasticity", self.elasticity_model), ("agent", self.agent_model))
         }
-        self.runtime = Runtime(SETTINGS, models, bento=bento)
+        models["demand"] = demand_ref()
+        forecasts = forecaster_client(
+            type(self).forecaster,
+            lambda: self.forecaster,
+            SETTINGS.service.forecaster_timeout_s,
+        )
+        self.runtime = Runtime(SETTINGS, models, bento=bento, forecaster=forecasts)
         # Everything loaded so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall requests for tens of milliseconds.
         gc.collect()
@@ -88,17 +109,44 @@ class Pricing:
     @bentoml.api(route="/recommend")
     async def recommend(self, items: Items) -> RecommendResponse:
         """Recommended prices with confidence, guardrails, explanation and versions."""
+        if too_many := count_error(SETTINGS.service, "/recommend", "items", len(items)):
+            return too_large(too_many, "items")
         return recommend_response(self.runtime.recommend(items))
 
     @bentoml.api(route="/simulate")
     async def simulate(self, item: Item, prices: Prices) -> SimulateResponse:
         """What-if: expected units, revenue and profit at each price."""
+        if too_many := count_error(SETTINGS.service, "/simulate", "prices", len(prices)):
+            return too_large(too_many, "prices")
         try:
             return simulate_response(self.runtime.simulate(item, prices))
         except UnknownItemError as error:
             return error_response(HTTPStatus.NOT_FOUND, str(error))
         except LookupError as error:
             return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+
+    @bentoml.api(route="/forecast")
+    async def forecast(
+        self,
+        item: ForecastItem,
+        prices: PlannedPrices | None = None,
+        price: Price | None = None,
+        horizon: Horizon | None = None,
+    ) -> ForecastResponse:
+        """Expected units over the next periods at planned prices (``prices``, one per period,
+        the last repeating; or one ``price``), with the 10/50/90% quantiles."""
+        assert self.runtime.forecasts is not None  # a forecaster is always given here
+        try:
+            answer = await self.runtime.forecasts.answer(
+                item.product_id, item.location_id, prices, price, horizon
+            )
+        except UnknownItemError as error:
+            return error_response(HTTPStatus.NOT_FOUND, str(error))
+        except BeyondModelError as error:
+            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+        except ForecastUnavailable as error:
+            return error_response(HTTPStatus.SERVICE_UNAVAILABLE, str(error))
+        return forecast_response(answer)
 
     @bentoml.api(route="/metadata")
     async def metadata(self) -> dict[str, Any]:
@@ -108,3 +156,9 @@ class Pricing:
     @bentoml.on_shutdown
     def shutdown(self) -> None:
         self.runtime.close()
+
+
+try:
+    guard(Pricing, SETTINGS)  # CORS, API key, body size, error shape
+except ValueError as error:  # an empty PRICING_API_KEY: stop once, as above
+    raise SystemExit(f"error: {error}") from None

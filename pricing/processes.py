@@ -154,3 +154,17 @@ def supervise(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return code
+
+
+def tree_rss_mb(process: psutil.Process) -> float:
+    """Resident memory of a process and all below it (a JVM a Python driver started)."""
+    total = 0
+    try:
+        for member in [process, *process.children(recursive=True)]:
+            try:
+                total += member.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+    except psutil.NoSuchProcess:
+        return 0.0
+    return total / 2**20

@@ -3,7 +3,8 @@
 Each model is a directory of files (XGBoost JSON, a .keras file, the exported agent) saved
 with ``bentoml.models.create``; metadata names the snapshot, feature service, parameters,
 metrics, data hash and code version. ``sha256`` covers the model's own files only (BentoML's
-metadata file carries a timestamp), so the same training gives the same hash.
+metadata file carries a timestamp), so the same training gives the same hash; ``file_sha256``
+holds one digest per file, so a service that finds one changed can name it.
 
 BentoML has no aliases: ``<BENTOML_HOME>/aliases.json`` holds the ``prod`` set (a tag per
 kind) and the earlier prod sets, and this module is its one reader and writer.
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pricing.data.home import write_json_atomic
+from pricing.serving.artefacts import file_hashes, files_sha256, verify_artefacts
 from pricing.settings import Settings
 
 MODEL_NAMES = {
@@ -52,18 +54,6 @@ def _store(settings: Settings) -> Any:
     path = settings.bentoml_home / "models"
     path.mkdir(parents=True, exist_ok=True)
     return ModelStore(str(path))
-
-
-def files_sha256(directory: Path, names: Iterable[str] | None = None) -> str:
-    """sha256 over the (relative name, bytes) of a model's own files, in sorted order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in directory.rglob("*") if p.is_file())
-    for path in files:
-        rel = path.relative_to(directory).as_posix()
-        if names is not None and rel not in set(names):
-            continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _package() -> Traversable:
@@ -121,7 +111,13 @@ def save_model(
         p.relative_to(source_dir).as_posix() for p in source_dir.rglob("*") if p.is_file()
     )
     sha = files_sha256(source_dir)
-    meta = {**metadata, "sha256": sha, "files": files, "code_version": code_version()}
+    meta = {
+        **metadata,
+        "sha256": sha,
+        "file_sha256": file_hashes(source_dir, files),  # checked when served: artefacts.py
+        "files": files,
+        "code_version": code_version(),
+    }
     labels = {"kind": kind, "snapshot": str(metadata.get("snapshot", ""))}
     with bentoml.models.create(
         MODEL_NAMES[kind], metadata=meta, labels=labels, _model_store=_store(settings)
@@ -153,6 +149,17 @@ def get_model(settings: Settings, kind: str, tag: str | None = None) -> SavedMod
         ) from exc
     meta = dict(model.info.metadata)
     return SavedModel(kind, str(model.tag), meta.get("sha256", ""), Path(model.path), meta)
+
+
+def verify_stored(tags: Mapping[str, str]) -> None:
+    """Check the files of each ``{kind: tag}`` against the hashes saved with them
+    (:class:`pricing.serving.artefacts.ArtefactError` names the first missing or changed one),
+    in the model store this process serves from: the home's once :func:`bind_bentoml` ran,
+    else BentoML's own (a bento's)."""
+    import bentoml
+
+    stored = {kind: bentoml.models.get(tag) for kind, tag in tags.items()}
+    verify_artefacts({k: (Path(m.path), dict(m.info.metadata)) for k, m in stored.items()})
 
 
 def _versions(store: Any, kind: str) -> list[Any]:

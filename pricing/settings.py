@@ -14,11 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pricing.models.ray_cluster import RaySettings
 from pricing.monitoring.config import MonitorSettings
+from pricing.serving.config import ServiceSettings
 from pricing.spark.config import SparkSettings
 from pricing.store.backends import (
     REDIS_URL,
@@ -153,6 +154,15 @@ class Settings(BaseSettings):
         default_factory=MonitorSettings,
         description="Drift monitor windows and thresholds (PRICING_MONITOR__*).",
     )
+    service: ServiceSettings = Field(
+        default_factory=ServiceSettings,
+        description="How the pricing service runs: workers, limits, CORS (PRICING_SERVICE__*).",
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="When set, every service endpoint but health requires "
+        "`Authorization: Bearer <key>` (PRICING_API_KEY).",
+    )
     service_url: str | None = Field(
         None,
         description="A running pricing service (http://host:port) the dashboard's what-if asks; "
@@ -276,6 +286,8 @@ class Settings(BaseSettings):
         env = {}
         dumped = self.model_dump(mode="json", exclude_none=True)
         dumped["kafka"] = self.kafka.exported()  # the dump masks the SASL password
+        if self.api_key is not None:  # the dump masks it too; a child process needs it
+            dumped["api_key"] = self.api_key.get_secret_value()
         for name, value in dumped.items():
             text = value if isinstance(value, str) else json.dumps(value)
             env[f"PRICING_{name.upper()}"] = text

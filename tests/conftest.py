@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from pricing.settings import Settings, get_settings
 from tests.services import redis_service
+
+# Hypothesis budgets for tests that do not set their own: `dev` (the default, what `make test`
+# runs) and `full` (e.g. the 10,000-case guardrail property run); chosen by
+# PRICING_HYPOTHESIS_PROFILE. No deadline: the machine is shared, timings are not the property.
+hypothesis_settings.register_profile("dev", max_examples=500, deadline=None)
+hypothesis_settings.register_profile("full", max_examples=10_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("PRICING_HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)

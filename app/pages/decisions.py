@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 
 from pricing.analytics.decisions import features_used, flatten_decisions
@@ -10,6 +13,15 @@ from pricing_app.widgets import require_data, stop_with
 
 #: Rows shown at once, newest first (the log of a busy service holds millions).
 SHOWN = 2000
+
+
+def logged_drivers(log: pd.DataFrame, request_id: str, product: str, location: str) -> pd.DataFrame:
+    """One decision's drivers as logged (none for fallbacks and for older decisions)."""
+    mine = (log["request_id"] == request_id) & (log["product_id"] == product)
+    rows = log.loc[mine & (log["location_id"] == location), "response"]
+    drivers = json.loads(rows.iloc[-1]).get("drivers") if not rows.empty else None
+    return pd.DataFrame(drivers or [], columns=["name", "counterfactual_price", "effect"])
+
 
 cfg = sources.settings()
 st.title("Decision log")
@@ -48,6 +60,11 @@ if flat.empty:
 row = flat.iloc[rows[0] if rows else 0]
 st.subheader(f"{row['product_id']} @ {row['location_id']}, {row['logged_at']:%Y-%m-%d %H:%M:%S}")
 st.markdown(f"**{row['recommended_price']:.2f}** ({row['policy']}): {row['explanation']}")
+key = [str(row[c]) for c in ("request_id", "product_id", "location_id")]
+drivers = logged_drivers(log, *key)
+if not drivers.empty:
+    st.caption("Drivers: the price with each one neutral, and its effect on the price served.")
+    st.dataframe(drivers, hide_index=True)
 st.markdown(f"Guardrails: {row['rules'] or 'none'}; allowed {row['allowed_range']}")
 if row["conflicts"]:
     st.markdown(f"Conflicts: {row['conflicts']}")
@@ -57,4 +74,4 @@ st.markdown(
     f"snapshot `{row['snapshot']}`"
 )
 with st.expander("Features used"):
-    st.json(features_used(log, *(str(row[c]) for c in ("request_id", "product_id", "location_id"))))
+    st.json(features_used(log, *key))

@@ -12,7 +12,9 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 import pandas as pd
+from pydantic import SecretStr
 
+from pricing.serving.access import auth_headers
 from pricing.settings import Settings
 
 #: Prices on each side of the current one the curve spans, as a share of it.
@@ -31,9 +33,10 @@ class Simulator(Protocol):
 class ServiceSimulator:
     """A running pricing service, over HTTP."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, key: SecretStr | None = None, timeout: float = 10.0) -> None:
         self.source = f"the pricing service at {url}"
-        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+        headers = auth_headers(key)  # the service's key (PRICING_API_KEY), when it has one
+        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, headers=headers)
 
     def simulate(self, item: dict[str, Any], prices: list[float]) -> dict[str, Any]:
         answer = self._client.post("/simulate", json={"item": item, "prices": prices})
@@ -67,7 +70,7 @@ class InProcessSimulator:
 def simulator(settings: Settings) -> Simulator:
     """The service at ``settings.service_url`` when set, else the models in process."""
     if settings.service_url:
-        return ServiceSimulator(settings.service_url)
+        return ServiceSimulator(settings.service_url, settings.api_key)
     return InProcessSimulator(settings)
 
 

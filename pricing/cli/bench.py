@@ -106,18 +106,35 @@ def serve(
     ] = None,
     url: Annotated[str | None, typer.Option(help="A running service (else one starts).")] = None,
     sweep: Annotated[bool, typer.Option(help="Also run 50/100/200 rps for the plot.")] = True,
+    capacity_ms: Annotated[
+        float | None,
+        typer.Option(help="Also find the highest rate held with p99 within this (ms)."),
+    ] = None,
+    soak: Annotated[
+        float | None,
+        typer.Option(help="Also hold --rps this many seconds, watching the service's memory."),
+    ] = None,
+    forecast_rps: Annotated[
+        float | None, typer.Option(help="Also load /forecast (one product each) at this rate.")
+    ] = None,
     json_out: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Latency and throughput of /recommend on the Redis online store, with the bare Feast
-    read of the same items measured in the same run; generator and service on separate cores."""
+    read of the same items measured in the same run; generator and service on separate cores.
+    A soak (`--rps 100 --soak 600`) reports the service's memory growth and errors."""
     from pricing.evaluation.serve_bench import plot_latency, serve_bench
 
     cfg = settings()
-    payload = serve_bench(cfg, rps, duration, items, concurrency, url, sweep, say=console.print)
+    payload = serve_bench(
+        cfg, rps, duration, items, concurrency, url, sweep, console.print, capacity_ms, soak,
+        forecast_rps,
+    )  # fmt: skip
     out = results_dir(cfg)
     name = f"serve_items{items}" + (f"_c{concurrency}" if concurrency else "")
+    name += "_soak" if soak else ""
     (out / f"{name}.json").write_text(json.dumps(payload, indent=2))
-    runs = {float(rate): figures for rate, figures in payload["sweep"].items()}
+    probed = payload.get("capacity", {}).get("tried", {})  # where the knee is
+    runs = {float(rate): figures for rate, figures in (payload["sweep"] | probed).items()}
     if len(runs) > 1:
         plot_latency(runs, items, out / f"{name}.png")
     console.print(
@@ -125,6 +142,72 @@ def serve(
         f"{payload['rps']} rps, {payload['errors']} errors; bare Feast read p99 "
         f"{payload['feast_p99_ms']} ms -> {out / name}.json"
     )
+    if json_out:
+        emit_json(payload)
+
+
+@app.command("fuzz")
+@friendly_errors
+def fuzz(
+    cases: Annotated[
+        int, typer.Option(help="Generated requests, spread over every endpoint.", min=10)
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated requests.")] = 0,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Fuzz `bentoml serve` of this home from its own OpenAPI document (schemathesis): valid
+    and schema-breaking requests to every endpoint with the API key (a throwaway one unless
+    PRICING_API_KEY is set), a few without it; counts 5xx, 4xx that do not name the field or
+    limit, and answers the document does not allow."""
+    from pricing.evaluation.fuzz_bench import fuzz_bench
+
+    cfg = settings()
+    with console.status("fuzzing") as status:
+        payload = fuzz_bench(cfg, cases, seed, say=status.update)
+    out = results_dir(cfg)
+    (out / "fuzz.json").write_text(json.dumps(payload, indent=2))
+    console.print(
+        f"{payload['cases']} cases in {payload['seconds']}s: {payload['server_errors']} server "
+        f"errors, {payload['client_errors']} client errors ({payload['unnamed_4xx']} not naming "
+        f"the problem), {payload['schema_violations']} answers off the document; "
+        f"{payload['unauthenticated_401']} of {payload['unauthenticated']} without the key "
+        f"refused -> {out / 'fuzz.json'}"
+    )
+    for example in payload["examples"]:
+        console.print(
+            f"  {example['operation']} -> {example['status']}: {example['problems']}", markup=False
+        )
+    if json_out:
+        emit_json(payload)
+
+
+@app.command("hotpath")
+@friendly_errors
+def hotpath(
+    items: Annotated[str, typer.Option(help="Items per request, comma-separated.")] = "1,100",
+    repeat: Annotated[int, typer.Option(help="Requests timed per size (/ items).", min=20)] = 2000,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Where a /recommend request's CPU goes, in process on the home's online store: the bare
+    read, the runtime (read + pricing + log), the whole BentoML service as an ASGI app (the
+    framework's share is the difference) and the runtime's stages."""
+    from pricing.evaluation.hotpath import hotpath as profile_hotpath
+    from pricing.models.elasticity import META
+    from pricing.registry import resolve_model
+
+    cfg = settings()
+    meta = json.loads((resolve_model(cfg, "elasticity").path / META).read_text())
+    keys = list(zip(meta["series"]["product_id"], meta["series"]["location_id"], strict=True))
+    with console.status("profiling the hot path"):
+        payload = profile_hotpath(cfg, _sizes(items), repeat, keys)
+    (results_dir(cfg) / "hotpath.json").write_text(json.dumps(payload, indent=2))
+    for size in _sizes(items):
+        f = payload[f"items_{size}"]
+        stages = ", ".join(f"{k} {v}" for k, v in f["stages_ms"].items())
+        console.print(
+            f"{size} item(s): read {f['read_ms']} ms, runtime {f['runtime_ms']} ms, service "
+            f"{f['service_ms']} ms (framework {f['framework_ms']} ms); profiled stages: {stages}"
+        )
     if json_out:
         emit_json(payload)
 

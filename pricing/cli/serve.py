@@ -1,7 +1,15 @@
-"""``pricing build`` and ``pricing serve``: the BentoML pricing service."""
+"""``pricing build`` and ``pricing serve``: the BentoML pricing service.
+
+A bento is served by its folder in the bento store, never by its tag: ``bentoml serve
+pricing:TAG`` first tries the tag as the Python module ``pricing`` with an attribute ``TAG``,
+which imports an installed ``pricing`` (a checkout's, in development); the bento's service then
+runs with that ``pricing`` instead of the copy packed into the bento. A folder is only ever
+loaded as a bento.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,16 +62,35 @@ def _existing(cfg: Settings, tag: str) -> str:
     return tag
 
 
-def build(json_out: Annotated[bool, JSON_OPTION] = False) -> None:
-    """Build a versioned bento of the pricing service with the home's prod models."""
+def build(
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the bento, models included, to this .bento archive (`bentoml "
+            "import` reads it on another machine).",
+        ),
+    ] = None,
+    json_out: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Build a versioned bento of the pricing and forecaster services with the home's prod
+    models and serving inputs (so it also serves away from the home)."""
     from pricing.serving.process import serve_command_line
+    from pricing_bentos.build import bento_path, export_bento
 
     cfg = settings()
     tag = _build(cfg)
     console.print(f"built [bold]{tag}[/]; serve it with `pricing serve`, or from any folder:")
-    console.print(serve_command_line(cfg, tag), markup=False, soft_wrap=True)
+    console.print(serve_command_line(cfg, str(bento_path(cfg, tag))), markup=False, soft_wrap=True)
+    out: dict[str, str] = {"bento": tag}
+    if export is not None:
+        archive = export_bento(cfg, tag, export.expanduser().resolve())
+        console.print(
+            f"exported to {archive}: `bentoml import {archive}`, then `bentoml serve "
+            f"{tag}` with PRICING_ONLINE_STORE and its address set (docs/serving.md)"
+        )
+        out["export"] = str(archive)
     if json_out:
-        emit_json({"bento": tag})
+        emit_json(out)
 
 
 def serve(
@@ -78,11 +105,12 @@ def serve(
     SIGTERM or Ctrl-C stops it and its workers."""
     from pricing.processes import supervise
     from pricing.serving.process import serve_command, service_environment
-    from pricing_bentos.build import require_feature_store
+    from pricing_bentos.build import bento_path, require_feature_store
 
     cfg = settings()
     require_feature_store(cfg)
     target = prod_bento(cfg) if bento is None else _existing(cfg, bento)
     console.print(f"serving {target} on http://{host}:{port} (OpenAPI at /docs.json)")
-    code = supervise(serve_command(target, host, port), service_environment(cfg))
+    folder = str(bento_path(cfg, target))
+    code = supervise(serve_command(folder, host, port), service_environment(cfg))
     raise typer.Exit(code)

@@ -31,6 +31,7 @@ import psutil
 
 from pricing.data.home import HomeData
 from pricing.data.schemas import KEY
+from pricing.processes import tree_rss_mb
 from pricing.settings import Settings
 
 #: Periods per series: a year of daily data.
@@ -168,20 +169,6 @@ def run_engine(settings: Settings, engine: str, rows: int) -> EngineRun:
         raise RuntimeError(f"features build --engine {engine} failed: {err.decode()[-2000:]}")
     result = json.loads(out.decode().strip().splitlines()[-1])
     return EngineRun(engine, rows, float(result["seconds"]), peak)
-
-
-def tree_rss_mb(process: psutil.Process) -> float:
-    """Resident memory of a process and all below it (a JVM a Python driver started)."""
-    total = 0
-    try:
-        for member in [process, *process.children(recursive=True)]:
-            try:
-                total += member.memory_info().rss
-            except psutil.NoSuchProcess:
-                continue
-    except psutil.NoSuchProcess:
-        return 0.0
-    return total / 2**20
 
 
 def tables_equal(left: Path, right: Path, views: Sequence[str]) -> bool:

@@ -205,16 +205,3 @@ class AgentPolicy:
 
     def choose(self, state: PricingState) -> float:
         return self.decide(state)[0]
-
-
-def decide_many(decisions: list[tuple[AgentPolicy, PricingState]]) -> list[tuple[float, float]]:
-    """``decide`` for many items sharing one exported policy, in one forward pass."""
-    if not decisions:
-        return []
-    asked = [agent.questions(state) for agent, state in decisions]
-    probs = decisions[0][0].policy.probabilities(np.concatenate(asked))
-    splits = np.cumsum([len(a) for a in asked])[:-1]
-    return [
-        agent.answer(state, part)
-        for (agent, state), part in zip(decisions, np.split(probs, splits), strict=True)
-    ]

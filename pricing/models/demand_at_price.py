@@ -3,7 +3,8 @@
 ``expected_units(product, location, price, context)`` is what the agent's environment, the
 myopic policy, the service and the what-if call; nothing computes demand a second way. The
 forecast (``context.base_units``) holds at ``context.ref_price``; the price response scales it
-by q(p)/q(p_ref). A response is either the simulator's truth or a fitted model.
+by q(p)/q(p_ref). A response is either the simulator's truth or a fitted model. A fitted one is
+only trusted near the prices it saw: ``untrusted_reason`` says where a figure must not be given.
 """
 
 from __future__ import annotations
@@ -47,6 +48,33 @@ def expected_units(
     prices = np.asarray(price, dtype=float)
     ratio = context.response.ratio(product, location, np.atleast_1d(prices), context)
     return (context.base_units * ratio).reshape(prices.shape)
+
+
+#: The least response confidence (``PriceResponseModel.confidence``: 1 within the observed
+#: prices +-10%, halving with every further 10%) at which demand at a price is still given:
+#: two halvings, about 21% past that band. Farther out the constant-elasticity tail would be
+#: extrapolated without bound (at $0.01 it once answered 64 billion units); no figure, with the
+#: reason, is more honest than a made-up one.
+MIN_TRUSTED_CONFIDENCE = 0.25
+
+
+def untrusted_reason(
+    price: float, confidence: float, observed_min: float, observed_max: float
+) -> str | None:
+    """Why demand at ``price`` is not trusted enough to give a figure (None when it is)."""
+    if confidence >= MIN_TRUSTED_CONFIDENCE:
+        return None
+    if price < observed_min:
+        gap, side, edge = 1.0 - price / observed_min, "below the lowest", observed_min
+    else:
+        gap, side, edge = price / observed_max - 1.0, "above the highest", observed_max
+    if observed_min == observed_max:
+        side = f"{side.split()[0]} the only"
+    return (
+        f"price {price:.2f} is {gap:.1%} {side} observed price {edge:.2f}: the price response "
+        f"is not trusted there (response confidence {confidence:.3f} < "
+        f"{MIN_TRUSTED_CONFIDENCE})"
+    )
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from pricing.models.elasticity_design import (
     safe_log,
     series_info,
 )
+from pricing.models.tree_eval import NUMPY_CELLS, CompiledTrees
 
 META = "elasticity_model.json"
 
@@ -80,7 +81,9 @@ class PriceResponseModel:
     priors: np.ndarray  # (members, series, 13): intercept, slope, cross, promo lift, calendar
     prior: PricePrior | None = None  # what series without a slope of their own took
     prior_only: np.ndarray | None = None  # (series,) bool: those series
-    _fast: tuple[xgb.Booster | None] | None = field(default=None, repr=False, compare=False)
+    _fast: tuple[xgb.Booster | None, CompiledTrees | None] | None = field(
+        default=None, repr=False, compare=False
+    )
     _arrays: Cols | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -134,9 +137,13 @@ class PriceResponseModel:
         at, members = np.repeat(idx, k), len(self.boosters)
         if fast:
             if self._fast is None:
-                self._fast = (price_trees_booster(self.boosters),)
+                booster = price_trees_booster(self.boosters)
+                self._fast = (booster, None if booster is None else CompiledTrees(booster))
             matrix, margins = price_design(flat, grid.ravel(), table, self.priors, at)
-            if (booster := self._fast[0]) is not None:
+            booster, trees = self._fast
+            if trees is not None and len(matrix) * trees.trees <= NUMPY_CELLS:
+                margins = trees.predict(matrix, margins)  # no per-call cost for a few rows
+            elif booster is not None:
                 margins = booster.inplace_predict(matrix, base_margin=margins)
             pred: np.ndarray = np.asarray(margins).reshape(n * k, members).T
         else:

@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+#: Validation context of a product's merged rules (see ``GuardrailPolicy.for_product``).
+_ACROSS_LEVELS = "across_levels"
 
 
 class GuardrailConfig(BaseModel):
@@ -71,9 +82,10 @@ class GuardrailConfig(BaseModel):
         return tuple(sorted({round(e, 2) for e in endings}))
 
     @model_validator(mode="after")
-    def _min_below_max(self) -> GuardrailConfig:
+    def _min_below_max(self, info: ValidationInfo) -> GuardrailConfig:
         low, high = self.min_price, self.max_price
-        if low is not None and high is not None and low > high:
+        across_levels = bool(info.context and info.context.get(_ACROSS_LEVELS))
+        if low is not None and high is not None and low > high and not across_levels:
             raise ValueError("min_price must not exceed max_price")
         return self
 
@@ -111,16 +123,24 @@ class GuardrailPolicy(BaseModel):
                     raise ValueError(f"{section}.{name}: {_override_errors(error)}") from None
         return self
 
-    def _merge(self, *overrides: dict[str, Any]) -> GuardrailConfig:
+    def _merge(self, *overrides: dict[str, Any], across_levels: bool = False) -> GuardrailConfig:
         values = self.default.model_dump()
         for override in overrides:
             values.update(override)
-        return GuardrailConfig.model_validate(values)
+        return GuardrailConfig.model_validate(values, context={_ACROSS_LEVELS: across_levels})
 
     def for_product(self, product_id: str, category: str | None = None) -> GuardrailConfig:
-        """The effective rules of one product: default < category < product."""
+        """The effective rules of one product: default < category < product.
+
+        Each override was checked on the default at load time, but which products sit in which
+        category is only known when pricing: a category's min_price may then exceed one of its
+        products' max_price. Both are hard rules, so both are kept and the ladder resolves the
+        contradiction as it does any hard conflict (the floor wins, and it is reported) rather
+        than failing the request.
+        """
         category_override = self.categories.get(category, {}) if category else {}
-        return self._merge(category_override, self.products.get(product_id, {}))
+        product_override = self.products.get(product_id, {})
+        return self._merge(category_override, product_override, across_levels=True)
 
 
 def load_guardrails(path: Path | None) -> GuardrailPolicy:

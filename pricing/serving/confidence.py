@@ -14,6 +14,7 @@ prior, and its confidence is capped at ``PRIOR_ONLY_CAP`` whatever the prior say
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import norm
@@ -38,6 +39,42 @@ def forecast_sigma(q10: float, q50: float, q90: float) -> float:
     return max((math.log(q90) - math.log(q10)) / (2 * _Q90), 0.05)
 
 
+def win_probabilities(
+    new_members: np.ndarray,
+    old_members: np.ndarray,
+    new_margin: np.ndarray,
+    old_margin: np.ndarray,
+    units: np.ndarray,
+    sigma: np.ndarray,
+    periods: int,
+    inventory: np.ndarray,
+) -> np.ndarray:
+    """P(earnings at the new price > earnings at the old one), for a batch of decisions.
+
+    ``*_members``: (decisions, members), each bootstrap member's log units at the price,
+    relative to the forecast's reference price; ``units``: the median forecast per period at
+    that reference; the other arguments one value per decision.
+    """
+    new_members, old_members = np.asarray(new_members, float), np.asarray(old_members, float)
+    new_margin, old_margin = np.asarray(new_margin, float), np.asarray(old_margin, float)
+    delta = new_members - old_members
+    m = delta.shape[1]
+    spread = np.std(delta, axis=1, ddof=1) if m > 1 else np.zeros(len(delta))
+    spread = np.maximum(spread * math.sqrt(1.0 + 1.0 / max(m, 1)), 1e-3)[:, None]
+    base = np.asarray(units, float)[:, None] * np.exp(
+        np.asarray(sigma, float)[:, None] * BASE_Z + old_members.mean(axis=1)[:, None]
+    )
+    old_units = periods * base
+    new_units = old_units * np.exp(delta.mean(axis=1)[:, None] + spread * RESPONSE_Z)
+    cap = np.where(np.isfinite(inventory), inventory, np.inf)[:, None]
+    gain = new_margin[:, None] * np.minimum(new_units, cap) - old_margin[:, None] * np.minimum(
+        old_units, cap
+    )
+    floor = 1e-12 * np.maximum(np.abs(old_margin), 1.0)[:, None]
+    out = np.mean(gain > floor, axis=1)
+    return np.where((new_margin <= 0) & (old_margin <= 0), 0.5, out)
+
+
 def win_probability(
     new_members: np.ndarray,
     old_members: np.ndarray,
@@ -48,48 +85,60 @@ def win_probability(
     periods: int,
     inventory: float,
 ) -> float:
-    """P(earnings at the new price > earnings at the old one).
+    """:func:`win_probabilities` of one decision."""
+    return float(
+        win_probabilities(
+            np.asarray(new_members, float)[None, :], np.asarray(old_members, float)[None, :],
+            np.array([new_margin]), np.array([old_margin]), np.array([units]),
+            np.array([sigma]), periods, np.array([inventory]),
+        )[0]
+    )  # fmt: skip
 
-    ``*_members``: each bootstrap member's log units at the price, relative to the forecast's
-    reference price; ``units``: the median forecast per period at that reference.
-    """
-    if new_margin <= 0 and old_margin <= 0:
-        return 0.5
-    delta = np.asarray(new_members, float) - np.asarray(old_members, float)
-    spread = float(np.std(delta, ddof=1)) if len(delta) > 1 else 0.0
-    spread = max(spread * math.sqrt(1.0 + 1.0 / max(len(delta), 1)), 1e-3)
-    base = units * np.exp(sigma * BASE_Z + float(np.mean(old_members)))
-    old_units = periods * base
-    new_units = old_units * np.exp(float(np.mean(delta)) + spread * RESPONSE_Z)
-    cap = inventory if math.isfinite(inventory) else np.inf
-    gain = new_margin * np.minimum(new_units, cap) - old_margin * np.minimum(old_units, cap)
-    return float(np.mean(gain > 1e-12 * max(abs(old_margin), 1.0)))
+
+def decision_confidences(
+    batch: Sequence[Prepared],
+    margins: Sequence[AnswerPrices[float]],
+    horizon: int,
+    inventories: Sequence[float],
+) -> np.ndarray:
+    """The confidence of each decision of a batch; ``margins`` holds the reward per unit at
+    each of its answer's prices. A move is compared with keeping the price in effect; keeping
+    with the better of a step down or up the ladder (by expected earnings)."""
+    out = np.ones(len(batch))  # a one-price ladder leaves nothing to doubt
+    ask = [i for i, p in enumerate(batch) if len(p.ladder.prices) > 1]
+    if not ask:
+        return out
+    chosen_items = [batch[i] for i in ask]
+    stock = np.asarray(inventories, float)[ask]
+    base = np.array([p.base for p in chosen_items])
+    sigma = np.array(
+        [
+            forecast_sigma(number(p.row, "forecast_q10"), p.base, number(p.row, "forecast_q90"))
+            for p in chosen_items
+        ]
+    )
+    members = np.stack([p.members for p in chosen_items])  # (n, members, answer prices)
+    margin = np.asarray(margins, float)[ask]  # (n, answer prices)
+    chosen, current, below, above = 0, 1, 2, 3  # AnswerPrices' order
+    moved = np.array([abs(p.price - p.current) > 1e-6 for p in chosen_items])
+    units = horizon * base[:, None] * np.exp(members.mean(axis=1))
+    earn = margin * np.minimum(units, stock[:, None])
+    step = np.where(earn[:, below] >= earn[:, above], below, above)
+    other = np.where(moved, chosen, step)
+    rows = np.arange(len(ask))
+    win = win_probabilities(
+        members[rows, :, other], members[:, :, current], margin[rows, other],
+        margin[:, current], base, sigma, horizon, stock,
+    )  # fmt: skip
+    out[ask] = np.where(moved, win, 1.0 - win)
+    return out
 
 
 def decision_confidence(
     p: Prepared, margins: AnswerPrices[float], horizon: int, inventory: float
 ) -> float:
-    """The confidence of one decision; ``margins`` holds the reward per unit at each of its
-    answer's prices. A move is compared with keeping the price in effect; keeping with the
-    better of a step down or up the ladder (by expected earnings)."""
-    if len(p.ladder.prices) == 1:
-        return 1.0
-    sigma = forecast_sigma(number(p.row, "forecast_q10"), p.base, number(p.row, "forecast_q90"))
-    members = p.answer_members()
-    if abs(p.price - p.current) > 1e-6:
-        return win_probability(
-            members.chosen, members.current, margins.chosen, margins.current, p.base, sigma,
-            horizon, inventory,
-        )  # fmt: skip
-    units = horizon * p.base * np.exp(p.members.mean(axis=0))
-    earn = AnswerPrices(*(np.asarray(margins) * np.minimum(units, inventory)))
-    step_down = earn.below >= earn.above
-    win = win_probability(
-        members.below if step_down else members.above, members.current,
-        margins.below if step_down else margins.above, margins.current, p.base, sigma, horizon,
-        inventory,
-    )  # fmt: skip
-    return 1.0 - win
+    """:func:`decision_confidences` of one decision."""
+    return float(decision_confidences([p], [margins], horizon, [inventory])[0])
 
 
 def cap_for_source(confidence: float, source: str) -> float:

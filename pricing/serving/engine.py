@@ -19,27 +19,31 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pricing.market.scenarios import PricingState
-from pricing.models.agent import AgentPolicy, Outlook, decide_many
 from pricing.models.agent_export import NumpyPolicy
-from pricing.models.demand_at_price import expected_units
+from pricing.models.demand_at_price import expected_units, untrusted_reason
 from pricing.models.elasticity import BASE, PriceResponseModel
-from pricing.policy.guardrails import GuardrailPolicy
-from pricing.policy.ladder import build_ladder
+from pricing.policy.guardrails import GuardrailConfig, GuardrailPolicy
+from pricing.policy.ladder import Ladder, build_ladder
+from pricing.serving.attribution import COMPETITOR, ELASTICITY, STOCK, Driver, attribute_many
 from pricing.serving.catalog import Catalog, Entry, UnknownItemError
-from pricing.serving.confidence import cap_for_source, decision_confidence
+from pricing.serving.confidence import cap_for_source, decision_confidences
+from pricing.serving.decisions import Ask, BatchDecider
 from pricing.serving.explain import explain, not_allowed_reason
 from pricing.serving.features import (
     FeatureSource,
+    OnlineStoreUnavailable,
     Row,
     freshness_problem,
     number,
     prefer_realtime,
 )
+from pricing.serving.forecasts import GAP as FORECAST_GAP
 from pricing.serving.http_requests import Item
 from pricing.serving.prepared import AnswerPrices, Prepared
 
 AMPLE_COVER = 3.0  # untracked stock is treated as this many horizons of demand
+#: How many distinct (item, price in effect, competitor price) ladders are remembered.
+LADDER_MEMO = 100_000
 
 
 @dataclass(frozen=True)
@@ -70,21 +74,43 @@ class Engine:
         self.guardrails, self.versions, self.as_of = guardrails, versions, as_of
         self.config = config or EngineConfig()
         self.sources = response.sources()  # per series: fitted, or which prior it took
+        self.decider = BatchDecider(agent, self.config.horizon, self.config.reward)
+        # The elasticity a driver-neutral counterfactual assumes: the catalogue's median
+        # price slope (the members' per-series priors), known from the model at start-up.
+        self.median_elasticity = float(np.median(response.priors[:, :, 1].mean(axis=0)))
+        self._configs: dict[tuple[str, str | None], GuardrailConfig] = {}
+        self._ladders: dict[tuple[str, str, float | None, float | None], Ladder] = {}
 
     # ----------------------------------------------------------------- assembly
+    def _ladder(self, entry: Entry, current: float, competitor: float) -> Ladder:
+        """The item's ladder for this price in effect and competitor price: built once per
+        combination, since both change far less often than requests arrive."""
+        now = current if math.isfinite(current) else None
+        rival = competitor if math.isfinite(competitor) else None
+        key = (entry.product_id, entry.location_id, now, rival)
+        ladder = self._ladders.get(key)
+        if ladder is None:
+            if len(self._ladders) >= LADDER_MEMO:
+                self._ladders.clear()
+            config = self._config(entry)
+            ladder = self._ladders[key] = build_ladder(entry.limits, config, now, rival)
+        return ladder
+
+    def _config(self, entry: Entry) -> GuardrailConfig:
+        key = (entry.product_id, entry.category)
+        config = self._configs.get(key)
+        if config is None:
+            config = self._configs[key] = self.guardrails.for_product(*key)
+        return config
+
     def _prepare(self, slot: int, item: Item, entry: Entry, row: Row, asked: Any) -> Prepared:
-        config = self.guardrails.for_product(entry.product_id, entry.category)
         current = number(row, "last_price")
         competitor = item.competitor_price or number(row, "competitor_min_price")
         inventory = item.inventory if item.inventory is not None else number(row, "on_hand")
-        ladder = build_ladder(
-            entry.limits,
-            config,
-            current if math.isfinite(current) else None,
-            competitor if math.isfinite(competitor) else None,
-        )
+        ladder = self._ladder(entry, current, competitor)
         ref = number(row, "forecast_ref_price")
         prices = np.concatenate([np.asarray(asked if asked is not None else [], float), [ref]])
+        config = self._config(entry)
         return Prepared(slot, entry, row, config, ladder, current, competitor, inventory, prices)
 
     def _evaluate(self, batch: list[Prepared]) -> None:
@@ -92,8 +118,11 @@ class Engine:
         if not batch:
             return
         width = max(len(p.prices) for p in batch)
-        grid = np.stack([np.pad(p.prices, (0, width - len(p.prices)), mode="edge") for p in batch])
-        frame = {name: np.array([number(p.row, name) for p in batch]) for name in BASE}
+        grid = np.empty((len(batch), width))
+        for i, p in enumerate(batch):  # each row padded with its last price (the reference)
+            grid[i, : len(p.prices)], grid[i, len(p.prices) :] = p.prices, p.prices[-1]
+        # Feast's Float64 features arrive as floats or None (NaN here).
+        frame = {name: np.array([p.row.get(name) for p in batch], float) for name in BASE}
         frame["competitor_min_price"] = np.array([p.competitor for p in batch])
         frame["promo"], frame["t"] = np.zeros(len(batch)), np.zeros(len(batch))
         idx = np.array([p.entry.index for p in batch])
@@ -114,26 +143,63 @@ class Engine:
             return p.inventory
         return AMPLE_COVER * self.config.horizon * p.base
 
-    def _agent(self, p: Prepared, when: pd.Timestamp) -> tuple[AgentPolicy, PricingState]:
-        """The agent's view of one item: an outlook over the selling horizon and its state."""
-        horizon, entry = self.config.horizon, p.entry
-        outlook = Outlook(
-            p.ref, np.full(horizon, p.base), np.full(horizon, p.elasticity), np.zeros(horizon)
-        )
-        state = PricingState(
-            0, horizon, self._inventory(p), p.current, p.competitor, p.ladder, entry.product_id,
-            entry.category or "", entry.location_id, entry.unit_cost, when, self.config.reward,
+    def _ask(self, p: Prepared, **neutral: float) -> Ask:
+        """The agent's question for one item, with any driver replaced by its neutral value."""
+        entry = p.entry
+        return Ask(
+            (entry.product_id, entry.location_id), entry.limits, p.config, p.ladder, p.ref,
+            p.base, p.current, neutral.get("competitor", p.competitor),
+            neutral.get("inventory", self._inventory(p)),
+            neutral.get("elasticity", p.elasticity), entry.unit_cost,
         )  # fmt: skip
-        return AgentPolicy(outlook, entry.limits, p.config, self.agent), state
 
-    def _choose(self, batch: list[Prepared], when: pd.Timestamp) -> None:
-        """The agent's prices from the ladders (one forward pass for all items; no price
-        response needed); each item then knows the few prices its answer needs evaluated."""
-        decisions = decide_many([self._agent(p, when) for p in batch])
-        for p, (price, probability) in zip(batch, decisions, strict=True):
-            p.decide(price, probability)
+    def _counterfactuals(self, p: Prepared) -> dict[str, Ask]:
+        """The drivers that can be made neutral for this item, each as the question it makes:
+        ample stock (when stock is tracked), the competitor at our price (when both are known),
+        the catalogue's median elasticity. Promotions are not asked: serving prices the next
+        period without one."""
+        asks = {}
+        if math.isfinite(p.inventory):
+            asks[STOCK] = self._ask(p, inventory=AMPLE_COVER * self.config.horizon * p.base)
+        if math.isfinite(p.competitor) and math.isfinite(p.current):
+            asks[COMPETITOR] = self._ask(p, competitor=p.current)
+        if math.isfinite(self.median_elasticity):
+            asks[ELASTICITY] = self._ask(p, elasticity=self.median_elasticity)
+        return asks
 
-    def _answer(self, p: Prepared, when: pd.Timestamp) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _choose(self, batch: list[Prepared]) -> None:
+        """The agent's prices from the ladders, and each driver's counterfactual price, in
+        one forward pass for the whole batch; each item then knows the few prices its answer
+        needs evaluated."""
+        asks: list[Ask] = []
+        owners: list[tuple[int, str]] = []
+        for i, p in enumerate(batch):
+            variants = {"": self._ask(p), **self._counterfactuals(p)}
+            asks += variants.values()
+            owners += [(i, name) for name in variants]
+        prices, probabilities = self.decider.decide(asks)
+        for (i, name), price, probability in zip(owners, prices, probabilities, strict=True):
+            if name:
+                batch[i].counterfactuals[name] = float(price)
+            else:
+                batch[i].decide(float(price), float(probability))
+
+    def _attribute(self, batch: list[Prepared]) -> list[list[Driver]]:
+        """Every priced item's drivers, attributed over the batch at once."""
+        names = (STOCK, COMPETITOR, ELASTICITY)
+        table = {n: np.array([p.counterfactuals.get(n, math.nan) for p in batch]) for n in names}
+        chosen = np.array([p.price for p in batch])
+        return attribute_many(chosen, np.array([p.current for p in batch]), table)
+
+    def _confidences(self, batch: list[Prepared]) -> np.ndarray:
+        """Every priced item's confidence, integrated over the batch at once."""
+        margins = [AnswerPrices(*(self._margin(x, p.entry) for x in p.answer)) for p in batch]
+        stock = [self._inventory(p) for p in batch]
+        return decision_confidences(batch, margins, self.config.horizon, stock)
+
+    def _answer(
+        self, p: Prepared, when: pd.Timestamp, drivers: list[Driver], confidence: float
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         horizon, ladder, entry, price = self.config.horizon, p.ladder, p.entry, p.price
         units = float(expected_units(entry.product_id, entry.location_id, price, p.context(when)))
         sold = min(units, p.inventory) if math.isfinite(p.inventory) else units
@@ -142,12 +208,6 @@ class Engine:
         binding = tuple(r for r in ladder.applied if r != "price_ending") if at_edge else ()
         cover = p.inventory / max(units, 1e-9)
         source = str(self.sources[entry.index])
-        confidence = decision_confidence(
-            p,
-            AnswerPrices(*(self._margin(x, entry) for x in p.answer)),
-            self.config.horizon,
-            self._inventory(p),
-        )
         result = {
             **self._head(p, price),
             "confidence": _round(cap_for_source(confidence, source), 3),
@@ -158,14 +218,19 @@ class Engine:
             "explanation": explain(
                 price,
                 p.current,
-                p.competitor,
-                p.elasticity,
-                cover,
-                horizon,
-                binding,
-                ladder.conflicts,
-                source,
+                drivers,
+                competitor=p.competitor,
+                elasticity=p.elasticity,
+                cover=cover,
+                periods=horizon,
+                binding=binding,
+                conflicts=ladder.conflicts,
+                source=source,
             ),
+            "drivers": [
+                {"name": d.name, "counterfactual_price": d.counterfactual_price, "effect": d.effect}
+                for d in drivers
+            ],
             "policy": "ppo",
         }
         return result, self._record(p, result, "ppo", p.probability)
@@ -213,7 +278,7 @@ class Engine:
     def _record(
         self, p: Prepared, result: dict[str, Any], policy: str, probability: float | None
     ) -> dict[str, Any]:
-        """What the decision log keeps (serialized later, by its writer thread)."""
+        """What the decision log keeps (``features`` and ``response`` become JSON there)."""
         return {
             "product_id": p.entry.product_id,
             "location_id": p.entry.location_id,
@@ -241,12 +306,18 @@ class Engine:
                     "location_id": item.location_id,
                     "error": str(error),
                 }
-        rows = source.read([(e.product_id, e.location_id) for _, _, e in known])
+        outage: str | None = None
+        try:
+            rows = source.read([(e.product_id, e.location_id) for _, _, e in known])
+        except OnlineStoreUnavailable as error:
+            rows, outage = [{} for _ in known], str(error)
         as_of = self.as_of()
         prepared = []
         for (slot, item, entry), row in zip(known, rows, strict=True):
             row = prefer_realtime(row)
-            problem = freshness_problem(row, as_of, self.config.max_age)
+            problem = outage or freshness_problem(row, as_of, self.config.max_age)
+            if problem and (gap := row.get(FORECAST_GAP)):
+                problem += f" (live forecast: {gap})"  # why the forecaster did not fill it
             prepared.append((self._prepare(slot, item, entry, row, asked), problem))
         return results, prepared
 
@@ -257,10 +328,14 @@ class Engine:
         results, prepared = self._gather(items, source)
         when, records = self.as_of(), []
         priced = [p for p, problem in prepared if problem is None]
-        self._choose(priced, when)
+        self._choose(priced)
         self._evaluate(priced)
+        answered = zip(self._attribute(priced), self._confidences(priced), strict=True)
         for p, problem in prepared:
-            result, record = self._fallback(p, problem) if problem else self._answer(p, when)
+            if problem:
+                result, record = self._fallback(p, problem)
+            else:
+                result, record = self._answer(p, when, *next(answered))
             results[p.slot] = result
             records.append(record)
         return [r for r in results if r is not None], records
@@ -268,7 +343,8 @@ class Engine:
     def simulate(
         self, item: Item, prices: Sequence[float], source: FeatureSource
     ) -> dict[str, Any]:
-        """What-if: expected units, revenue and profit at each asked price."""
+        """What-if: expected units, revenue and profit at each asked price; no figures (and the
+        reason) where the price response is not trusted, far outside the observed prices."""
         results, prepared = self._gather([item], source, asked=list(prices))
         if results[0] is not None:
             raise UnknownItemError(results[0]["error"])
@@ -281,7 +357,12 @@ class Engine:
             p.entry.product_id, p.entry.location_id, asked, p.context(self.as_of())
         )
         trust = self.response.confidence(p.entry.product_id, p.entry.location_id, asked)
-        cost = p.entry.unit_cost
+        limits, cost = p.entry.limits, p.entry.unit_cost
+        doubts = [
+            untrusted_reason(float(x), float(c), limits.observed_min, limits.observed_max)
+            for x, c in zip(asked, trust, strict=True)
+        ]
+        units = np.where([d is None for d in doubts], units, math.nan)  # NaN: no figure
         points = [
             {
                 "price": float(x),
@@ -291,8 +372,10 @@ class Engine:
                 "allowed": bool(p.ladder.contains(float(x))),
                 "reason": not_allowed_reason(float(x), p.ladder, p.config),
                 "response_confidence": _round(c, 3),
+                "trusted": doubt is None,
+                "trust_reason": doubt,
             }
-            for x, u, c in zip(asked, units, trust, strict=True)
+            for x, u, c, doubt in zip(asked, units, trust, doubts, strict=True)
         ]
         head = self._head(p, p.current if math.isfinite(p.current) else float(asked[0]))
         head.pop("recommended_price")

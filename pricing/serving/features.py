@@ -18,15 +18,33 @@ from pricing.settings import Settings
 #: Features a recommendation cannot be made without: the price in effect, the forecast and
 #: the batch elasticity (all but the first written by `pricing train`).
 REQUIRED = ("last_price", "forecast_units", "forecast_ref_price", "elasticity")
+#: Of those, the prices: a price of 0 or less is garbage however fresh.
+POSITIVE = ("last_price", "forecast_ref_price")
 TS = "__ts"
 
 Row = dict[str, Any]
 
 
+class OnlineStoreUnavailable(ConnectionError):
+    """The online store did not answer in time: every item of the request gets a flagged
+    fallback price instead of a hung or failed request."""
+
+
 class FeatureSource(Protocol):
-    """Feature rows (values + ``<name>__ts`` epoch seconds) for (product, location) keys."""
+    """Feature rows (values + ``<name>__ts`` epoch seconds) for (product, location) keys;
+    raises :class:`OnlineStoreUnavailable` when the store does not answer."""
 
     def read(self, keys: Sequence[tuple[str, str]]) -> list[Row]: ...
+
+
+def open_feature_source(settings: Settings) -> FeatureSource:
+    """The serving read for this home: one pipelined Redis round trip on a Redis online store
+    (:mod:`pricing.serving.redis_source`), Feast's own read on any other."""
+    if settings.online_store.type == "redis":
+        from pricing.serving.redis_source import RedisFeatureSource
+
+        return RedisFeatureSource(settings)
+    return FeastFeatureSource(settings)
 
 
 class FeastFeatureSource:
@@ -96,6 +114,9 @@ def freshness_problem(row: Row, as_of: pd.Timestamp, max_age: pd.Timedelta) -> s
     missing = [name for name in REQUIRED if not math.isfinite(number(row, name))]
     if missing:
         return f"missing features: {', '.join(missing)}"
+    invalid = [f"{name}={row[name]}" for name in POSITIVE if number(row, name) <= 0]
+    if invalid:
+        return f"invalid features: {', '.join(invalid)} (prices must be > 0)"
     oldest = min(number(row, name + TS) for name in REQUIRED)
     if not math.isfinite(oldest) or oldest <= 0:
         return "missing feature timestamps"

@@ -1,7 +1,10 @@
 """Request contracts of the pricing service: validated once, at the edge, naming the field.
 
 Overrides are what a client knows better than the feature store (a competitor price seen a
-minute ago, a stock count): finite and non-negative, or the request is refused.
+minute ago, a stock count): JSON numbers (``true`` and ``"3"`` are not quantities), finite
+and within bounds, or the request is refused. How many items
+or prices one request may carry is a setting (``PRICING_SERVICE__MAX_ITEMS``, ``..._MAX_PRICES``),
+checked by the endpoints (413, not 400: the request is well formed, only too large).
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_ITEMS = 1000
-MAX_PRICES = 500
+#: Prices a request may name: the ladder counts in cents, and past these bounds the arithmetic
+#: of a what-if or a competitor band overflows (found by `pricing bench fuzz`).
+MIN_PRICE = 0.01
+MAX_PRICE = 1e9
+MAX_UNITS = 1e12
 
 
-class Item(BaseModel):
-    """One product (at one location) to price."""
+class ItemKey(BaseModel):
+    """One product, at one location: what every endpoint's item names."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -26,17 +32,38 @@ class Item(BaseModel):
         max_length=200,
         description="Location id; may be omitted when the product is sold at one location.",
     )
+
+
+class Item(ItemKey):
+    """One product (at one location) to price."""
+
     competitor_price: float | None = Field(
         None,
-        gt=0.0,
+        ge=MIN_PRICE,
+        le=MAX_PRICE,
         allow_inf_nan=False,
-        description="Override: the competitor price to react to (finite, > 0).",
+        strict=True,
+        description="Override: the competitor price to react to (a cent to a billion).",
     )
     inventory: float | None = Field(
-        None, ge=0.0, allow_inf_nan=False, description="Override: units on hand (finite, >= 0)."
+        None,
+        ge=0.0,
+        le=MAX_UNITS,
+        allow_inf_nan=False,
+        strict=True,
+        description="Override: units on hand (0 to a trillion).",
     )
 
 
-Price = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-Prices = Annotated[list[Price], Field(min_length=1, max_length=MAX_PRICES)]
-Items = Annotated[list[Item], Field(min_length=1, max_length=MAX_ITEMS)]
+Price = Annotated[float, Field(ge=MIN_PRICE, le=MAX_PRICE, allow_inf_nan=False, strict=True)]
+Prices = Annotated[list[Price], Field(min_length=1)]
+Items = Annotated[list[Item], Field(min_length=1)]
+
+
+class ForecastItem(ItemKey):
+    """One product (at one location) to forecast."""
+
+
+#: Planned prices, one per forecast period (no more periods than a year of days).
+PlannedPrices = Annotated[list[Price], Field(min_length=1, max_length=366)]
+Horizon = Annotated[int, Field(ge=1, le=366, description="Periods to forecast.")]

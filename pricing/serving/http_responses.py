@@ -19,6 +19,19 @@ class Guardrails(BaseModel):
     allowed_range: list[float] = Field(description="Lowest and highest allowed price.")
 
 
+class Driver(BaseModel):
+    name: str = Field(description="'stock', 'competitor', 'elasticity' or 'promotion'.")
+    counterfactual_price: float = Field(
+        description="The price the policy picks on the same ladder with this driver neutral "
+        "(ample stock, the competitor at our price, the catalogue's median elasticity, no "
+        "promotion)."
+    )
+    effect: float = Field(
+        description="recommended_price - counterfactual_price: positive when this driver "
+        "raised the price, negative when it lowered it, 0 when it changed nothing."
+    )
+
+
 class Recommendation(BaseModel):
     product_id: str
     location_id: str
@@ -43,6 +56,12 @@ class Recommendation(BaseModel):
     explanation: str
     model_version: dict[str, str | None] = Field(
         description="bento, elasticity, agent and forecast model tags, snapshot id."
+    )
+    drivers: list[Driver] = Field(
+        default_factory=list,
+        description="What moved the price, as numbers: those that pushed it the way it moved "
+        "(on a keep: those holding it) strongest first, then those that held it back, then "
+        "those without effect. Empty for fallbacks.",
     )
     policy: str = Field(description="'ppo', or 'fallback' when features were missing/stale.")
     fallback: bool
@@ -77,6 +96,18 @@ class SimulatedPoint(BaseModel):
         "item whose price never varied, per 10% away from its one price): below 1 the price "
         "response is extrapolated."
     )
+    trusted: bool = Field(
+        True,
+        description="Whether the price response is trusted at this price (response_confidence "
+        ">= 0.25, i.e. within about 21% beyond the observed range +-10%). When false, "
+        "expected_units, expected_revenue and expected_profit are null rather than "
+        "extrapolated without bound, and trust_reason says why.",
+    )
+    trust_reason: str | None = Field(
+        None,
+        description="Why no figure is given (None when trusted): how far the price is below "
+        "the lowest or above the highest observed price, and its response confidence.",
+    )
 
 
 class SimulateResponse(BaseModel):
@@ -98,7 +129,10 @@ def _item(answer: dict[str, Any]) -> Recommendation | ItemError:
     if "error" in answer:
         return ItemError.model_construct(**answer)
     rails = Guardrails.model_construct(**answer["guardrails_applied"])
-    return Recommendation.model_construct(**{**answer, "guardrails_applied": rails})
+    drivers = [Driver.model_construct(**d) for d in answer.get("drivers", ())]
+    return Recommendation.model_construct(
+        **{**answer, "guardrails_applied": rails, "drivers": drivers}
+    )
 
 
 def recommend_response(result: dict[str, Any]) -> RecommendResponse:
@@ -112,3 +146,31 @@ def simulate_response(result: dict[str, Any]) -> SimulateResponse:
     return SimulateResponse.model_construct(
         **{**result, "guardrails_applied": rails, "points": points}
     )
+
+
+class ForecastPoint(BaseModel):
+    date: str = Field(description="Start of the period (ISO date).")
+    price: float = Field(description="The planned price of the period.")
+    expected_units: float = Field(description="Median units (the q50 quantile).")
+    q10: float
+    q50: float
+    q90: float
+
+
+class ForecastResponse(BaseModel):
+    product_id: str
+    location_id: str
+    horizon: int
+    points: list[ForecastPoint]
+    model_version: dict[str, str] = Field(description="bento and demand model tags.")
+    history_end: str = Field(description="End of the last period of history the model read.")
+    history_age_periods: float = Field(
+        description="How old that history is at the service's as-of, in periods: forecasts "
+        "from a bento served long after its build rest on history that old."
+    )
+    as_of: str
+
+
+def forecast_response(result: dict[str, Any]) -> ForecastResponse:
+    points = [ForecastPoint.model_construct(**p) for p in result["points"]]
+    return ForecastResponse.model_construct(**{**result, "points": points})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -64,6 +65,8 @@ class Prepared:
     members: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     answer: AnswerPrices[float] = _UNDECIDED  # set by ``decide``
     probability: float = math.nan  # the agent's probability of the action that set it
+    #: driver -> the price the policy chooses with that driver neutral (same ladder)
+    counterfactuals: dict[str, float] = field(default_factory=dict)
 
     def decide(self, price: float, probability: float) -> None:
         """Record the agent's choice and the prices its answer needs evaluated."""
@@ -84,15 +87,15 @@ class Prepared:
         """Each answer price's member log units (once ``decide``'s prices are evaluated)."""
         return AnswerPrices(*self.members.T)
 
-    @property
+    @cached_property
     def ref(self) -> float:
         return number(self.row, "forecast_ref_price")
 
-    @property
+    @cached_property
     def base(self) -> float:
         return max(number(self.row, "forecast_units"), 1e-9)
 
-    @property
+    @cached_property
     def elasticity(self) -> float:
         """The batch elasticity from the feature store: the same for any competitor override,
         so the agent's answer can be kept monotone in the competitor price."""

@@ -3,6 +3,7 @@ one for benchmarks and tests (supervised as every child is: :mod:`pricing.proces
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -18,6 +19,9 @@ from pricing.processes import free_port, start, stop_process
 from pricing.settings import Settings
 
 NATIVE_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: Settings a printed command line never spells out: whole variables, and a field inside one.
+SECRETS = frozenset({"PRICING_API_KEY"})
+SECRET_FIELDS = {"PRICING_KAFKA": "sasl_password"}
 
 
 def serve_command(target: str, host: str, port: int) -> list[str]:
@@ -41,14 +45,15 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float, log: 
 
 
 @contextmanager
-def running_service(
+def service_process(
     target: str,
     env: Mapping[str, str],
     log: Path,
     cpus: str | None = None,
     timeout: float = 120.0,
-) -> Iterator[str]:
-    """``bentoml serve TARGET`` on a free port (pinned to ``cpus`` with taskset); its URL."""
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``bentoml serve TARGET`` on a free port (pinned to ``cpus`` with taskset): its URL and
+    its process (the root of the server's process tree, for memory readings)."""
     command = serve_command(target, "127.0.0.1", free_port())
     if cpus is not None and shutil.which("taskset"):
         command = ["taskset", "-c", cpus, *command]
@@ -58,7 +63,7 @@ def running_service(
     url = f"http://127.0.0.1:{command[-1]}"
     try:
         wait_ready(url, process, timeout, log)
-        yield url
+        yield url, process
     finally:
         stop_process(process)
 
@@ -75,19 +80,28 @@ def service_environment(settings: Settings) -> dict[str, str]:
 def serve_command_line(settings: Settings, target: str) -> str:
     """A shell line that serves ``target`` on this home as configured, from any directory:
     ``BENTOML_HOME``, ``PRICING_HOME`` and every other setting that is not the default in
-    front, paths absolute."""
+    front, paths absolute. Secrets are never written out: the line passes on the shell's own
+    ``PRICING_API_KEY`` (and Kafka SASL password) instead."""
     defaults = Settings.model_construct().as_environment()
     chosen = settings.as_environment()
     values = settings.model_dump()
     env = {"BENTOML_HOME": str(settings.bentoml_home), "PRICING_HOME": chosen["PRICING_HOME"]}
+    passed = []  # secret variables, referenced as "$NAME"
     for name, value in chosen.items():
         field = name.removeprefix("PRICING_").lower()
         if name in env or name == "PRICING_MODEL_STORE" or value == defaults.get(name):
             continue  # the model store is BENTOML_HOME
+        if name in SECRETS:
+            passed.append(name)
+            continue
+        if (inner := SECRET_FIELDS.get(name)) and inner in (data := json.loads(value)):
+            passed.append(f"{name}__{inner.upper()}")  # pydantic-settings merges it back
+            value = json.dumps({key: v for key, v in data.items() if key != inner})
         path = values.get(field)
         env[name] = str(path.expanduser().resolve()) if isinstance(path, Path) else value
     bentoml = shutil.which("bentoml")
     here = Path(sys.executable).parent / "bentoml"
     program = "bentoml" if bentoml and Path(bentoml) == here else f"{sys.executable} -m bentoml"
     assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    assignments += "".join(f' {name}="${name}"' for name in passed)
     return f"{assignments} {program} serve {shlex.quote(target)}"

@@ -17,10 +17,14 @@ from pricing.data.home import HomeData
 from pricing.models.agent_export import NumpyPolicy
 from pricing.models.elasticity import PriceResponseModel
 from pricing.policy.guardrails import load_guardrails
+from pricing.serving.artefacts import verify_artefacts
+from pricing.serving.breaker import Breaker
 from pricing.serving.catalog import Catalog
 from pricing.serving.decision_log import DecisionLog
 from pricing.serving.engine import Engine, EngineConfig
-from pricing.serving.features import FeastFeatureSource, FeatureSource, max_feature_age
+from pricing.serving.features import FeatureSource, max_feature_age, open_feature_source
+from pricing.serving.forecast_desk import ForecastDesk
+from pricing.serving.forecasts import Forecasting, ForecastingSource
 from pricing.serving.http_requests import Item
 from pricing.settings import Settings
 
@@ -53,7 +57,9 @@ class Runtime:
         models: Mapping[str, ModelRef],
         bento: str = "",
         source: FeatureSource | None = None,
+        forecaster: Forecasting | None = None,
     ) -> None:
+        verify_artefacts({kind: (m.path, m.metadata) for kind, m in models.items()})
         data = HomeData(settings.data_dir)
         grain = data.require_grain()
         response = PriceResponseModel.load(models["elasticity"].path)
@@ -64,12 +70,13 @@ class Runtime:
             horizon=settings.selling_horizon,
             max_age=max_feature_age(grain, settings.max_feature_age),
         )
-        self.source = source or FeastFeatureSource(settings)
+        self.source = source or open_feature_source(settings)
         snapshot = str(models["elasticity"].metadata.get("snapshot", ""))
         self.versions = {
             "bento": bento,
             "elasticity": models["elasticity"].tag,
             "agent": models["agent"].tag,
+            "demand": models["demand"].tag if "demand" in models else "",
             "snapshot": snapshot,
         }
         if settings.as_of == "now":
@@ -81,6 +88,19 @@ class Runtime:
         self.engine = Engine(
             response, agent, catalog, self.guardrails, self.versions, as_of, self.config
         )
+        # With a forecaster, missing or stale published forecasts are made live (one batched
+        # call per request), and POST /forecast answers.
+        self.forecasts: ForecastDesk | None = None
+        if forecaster is not None:
+            self.source = ForecastingSource(
+                self.source,
+                forecaster,
+                as_of,
+                self.config.max_age,
+                Breaker(settings.service.forecaster_retry_s),
+            )
+            horizon = int(models["demand"].metadata["parameters"]["horizon"])
+            self.forecasts = ForecastDesk(catalog, forecaster, horizon, as_of, self.versions)
         self.log = DecisionLog(settings.decisions_dir) if settings.decision_log else None
         self.settings, self.grain, self.catalog_size = settings, grain, len(catalog)
 
@@ -110,6 +130,11 @@ class Runtime:
                 "online_store": self.settings.online_store.type,
             },
             "guardrails": self.guardrails.model_dump(mode="json"),
+            "forecasts": {
+                "live": self.forecasts is not None,
+                "timeout_s": self.settings.service.forecaster_timeout_s,
+                "retry_s": self.settings.service.forecaster_retry_s,
+            },
         }
 
     def close(self) -> None:

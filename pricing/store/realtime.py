@@ -33,6 +33,8 @@ from pricing.streaming.realtime import (
 )
 
 FEATURE_REFS = [f"{VIEW}:{name}" for name in [*REALTIME_FEATURES, SALE_IDS]]
+#: How long a ping of the online store may take while the consumer waits for it.
+PING_TIMEOUT_S = 1.0
 
 
 @contextlib.contextmanager
@@ -53,6 +55,12 @@ class RealtimeStore:
     def __init__(self, settings: Settings) -> None:
         self.store = open_store(settings)
         self.log = realtime_log(settings)
+        self.online = settings.online_store
+
+    def unreachable(self) -> str | None:
+        """Why the online store does not answer a ping now (None: it does); quick, unlike a
+        failed read or push through Feast's client."""
+        return self.online.unreachable(PING_TIMEOUT_S)
 
     def read(self, keys: Sequence[Key]) -> dict[Key, State]:
         if not keys:

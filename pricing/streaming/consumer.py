@@ -16,7 +16,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +43,18 @@ class StateStore(Protocol):
     def read(self, keys: Sequence[Key]) -> dict[Key, State]: ...
 
     def push(self, rows: Sequence[State]) -> None: ...
+
+    def unreachable(self) -> str | None:
+        """Why the store does not answer now (None: it does); quick and retrying nothing."""
+        ...
+
+
+def backoff() -> Iterator[float]:
+    """Seconds to wait before each retry: doubling from ``RETRY_FIRST`` up to ``RETRY_CAP``."""
+    delay = RETRY_FIRST
+    while True:
+        yield delay
+        delay = min(delay * 2, RETRY_CAP)
 
 
 def store_errors() -> tuple[type[BaseException], ...]:
@@ -198,23 +210,36 @@ class StreamConsumer:
 
     def _push_until_done(self, events: list[Event], stop: threading.Event) -> Any:
         """Push, pausing consumption while the store is unreachable; None if stopped first."""
-        errors, delay = store_errors(), RETRY_FIRST
+        errors, delays = store_errors(), backoff()
         while True:
             try:
                 folded = self._fold_and_push(events)
             except errors as error:
-                self.stats.state = f"paused: store unreachable ({type(error).__name__}: {error})"
-                self._report(force=True)
+                self._pause(f"{type(error).__name__}: {error}")
                 self.states.clear()  # re-read once the store is back: it may have restarted
-                if stop.wait(delay):
+                if not self._wait_for_store(stop, delays):
                     return None
-                self._stay_in_group()
-                delay = min(delay * 2, RETRY_CAP)
                 continue
             if self.consumer.paused():
                 self.consumer.resume(*self.consumer.paused())
             self.stats.state = "running"
             return folded
+
+    def _pause(self, why: str) -> None:
+        self.stats.state = f"paused: store unreachable ({why})"
+        self._report(force=True)
+
+    def _wait_for_store(self, stop: threading.Event, delays: Iterator[float]) -> bool:
+        """Back off until the store answers a ping; False if stopped first. The push is not
+        the probe: a store client's own retries (Feast's Redis client: about 7 s) would keep
+        a stop signal waiting."""
+        while not stop.wait(next(delays)):
+            self._stay_in_group()
+            problem = self.store.unreachable()
+            if problem is None:
+                return True
+            self._pause(problem)
+        return False
 
     def _stay_in_group(self) -> None:
         """Poll while paused, so the group keeps this member. Only the batch in hand is pushed

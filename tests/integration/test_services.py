@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tests.services import free_port, redis_service
+from pricing.processes import free_port
+from tests.services import redis_service
 
 pytestmark = pytest.mark.integration
 

@@ -148,11 +148,12 @@ def test_recommendation_is_flagged_and_never_certain(runtime):
     assert "default prior" in answer["explanation"]
 
 
-def test_simulate_follows_the_prior_far_from_the_one_price_and_flags_it(runtime):
+def test_simulate_follows_the_prior_near_the_one_price_and_gives_no_figure_far_off(runtime):
     out = runtime.simulate(Item(product_id=PRODUCT), [4.99, 5.0, 50.0])
     at = {p["price"]: p for p in out["points"]}
     assert out["elasticity_source"] == "default_prior"
-    assert at[5.0]["expected_units"] > at[50.0]["expected_units"] > 0
+    assert at[4.99]["expected_units"] > at[5.0]["expected_units"] > 0
+    assert at[50.0]["expected_units"] is None and not at[50.0]["trusted"]  # no made-up figure
     assert at[4.99]["response_confidence"] == 1.0
     assert at[50.0]["response_confidence"] < 0.01  # extrapolated, and it says so
     assert not at[50.0]["allowed"] and "above the allowed range" in at[50.0]["reason"]

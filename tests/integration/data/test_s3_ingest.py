@@ -9,7 +9,7 @@ from moto.server import ThreadedMotoServer
 from pricing.data.home import HomeData
 from pricing.data.ingest import ingest_file
 from pricing.data.loaders import LoadError
-from tests.services import free_port
+from pricing.processes import free_port
 
 pytestmark = pytest.mark.integration
 

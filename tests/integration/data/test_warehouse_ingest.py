@@ -24,7 +24,8 @@ from pricing.data.home import HomeData
 from pricing.data.ingest import ingest_file
 from pricing.data.loaders import read_raw
 from pricing.data.warehouse import WarehouseSource, masked_url, read_chunks
-from tests.services import free_port, postgres_url
+from pricing.processes import free_port
+from tests.services import postgres_url
 
 pytestmark = pytest.mark.integration
 

@@ -36,6 +36,7 @@ from pricing.streaming.replay import events_from_tables, history_tables, publish
 from pricing.streaming.status import read_status
 from pricing_flows.stream import stream_consumer
 from tests.integration.commands import STOP_WITHIN, wait_for
+from tests.services import prefect_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -190,19 +191,20 @@ def test_flows_run_stream_consumer_stops_gracefully_on_sigterm(harness, home, tm
 
 
 # --------------------------------------------------------------- served on a real server
-def deployment_runs(api: str, deployment_id: str) -> list[dict[str, Any]]:
+def deployment_runs(api: httpx.Client, deployment_id: str) -> list[dict[str, Any]]:
     body = {"deployments": {"id": {"any_": [deployment_id]}}, "sort": "START_TIME_DESC"}
-    return list(httpx.post(f"{api}/flow_runs/filter", json=body).json())
+    return list(api.post("/flow_runs/filter", json=body).json())
 
 
 def test_served_consumer_runs_once_is_cancelled_gracefully_and_restarts(home, tmp_path):
     port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
+    api_url = f"http://127.0.0.1:{port}/api"
+    api = prefect_api(api_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PRICING_"))}
     env |= {
         "PRICING_HOME": str(home.home_dir),
         "PREFECT_HOME": str(tmp_path / "prefect"),
-        "PREFECT_API_URL": api,
+        "PREFECT_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",  # schedules runs sooner
     }
@@ -214,15 +216,15 @@ def test_served_consumer_runs_once_is_cancelled_gracefully_and_restarts(home, tm
         )  # fmt: skip
     served = None
     try:
-        wait_for(lambda: httpx.get(f"{api}/health").is_success or None, 180, "server", server_log)
+        wait_for(lambda: api.get("/health").is_success or None, 180, "server", server_log)
         with open(serve_log, "wb") as out:
             served = start(
                 [sys.executable, "-m", "pricing.cli.main", "flows", "serve",
                  "--stream-every", "15"], env, out,
             )  # fmt: skip
-        url = f"{api}/deployments/name/stream-consumer/realtime"
+        url = "/deployments/name/stream-consumer/realtime"
         deployment = wait_for(
-            lambda: httpx.get(url).json() if httpx.get(url).is_success else None,
+            lambda: ((found := api.get(url)).is_success and found.json()) or None,
             180, "the stream deployment", serve_log,
         )  # fmt: skip
         assert deployment["parameters"] == {"home": str(home.home_dir)}
@@ -252,11 +254,11 @@ def test_served_consumer_runs_once_is_cancelled_gracefully_and_restarts(home, tm
             )
 
         wait_for(consumed, 60, "the events in the online store", serve_log)
-        extra = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={})
+        extra = api.post(f"/deployments/{deployment['id']}/create_flow_run", json={})
         assert extra.is_success, extra.text  # "Run" in the UI while one runs: cancelled at once
 
         def state_of(run_id: str, *types: str) -> str | None:
-            kind = httpx.get(f"{api}/flow_runs/{run_id}").json()["state"]["type"]
+            kind = api.get(f"/flow_runs/{run_id}").json()["state"]["type"]
             return kind if kind in types else None
 
         wait_for(lambda: state_of(extra.json()["id"], "CANCELLED"), 60, "the refusal", serve_log)
@@ -264,7 +266,7 @@ def test_served_consumer_runs_once_is_cancelled_gracefully_and_restarts(home, tm
 
         cancel = {"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True}
         began = time.monotonic()
-        httpx.post(f"{api}/flow_runs/{first['id']}/set_state", json=cancel).raise_for_status()
+        api.post(f"/flow_runs/{first['id']}/set_state", json=cancel).raise_for_status()
         final = wait_for(
             lambda: state_of(first["id"], "CANCELLED", "CRASHED", "FAILED", "COMPLETED"),
             60, "the cancellation", serve_log,
@@ -281,3 +283,4 @@ def test_served_consumer_runs_once_is_cancelled_gracefully_and_restarts(home, tm
         if served is not None:
             stop_process(served, 30)
         stop_process(server, 30)
+        api.close()

@@ -20,7 +20,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.services import free_port, port_open
+from pricing.processes import free_port
+from tests.services import port_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -26,7 +26,9 @@ def test_built_bento_serves_prices_over_http(served, tmp_path):
     assert build.returncode == 0, build.stderr[-3000:]
     tag = json.loads(build.stdout.strip().splitlines()[-1])["bento"]
     assert tag.startswith("pricing:")
-    line = next(text for text in build.stdout.splitlines() if f"bentoml serve {tag}" in text)
+    # The bento's folder, not its tag: a tag is first tried as the module `pricing`.
+    folder = served.bentoml_home / "bentos" / "pricing" / tag.split(":")[1]
+    line = next(text for text in build.stdout.splitlines() if f"bentoml serve {folder}" in text)
     bare = {k: v for k, v in os.environ.items() if not k.startswith(("PRICING_", "BENTOML_"))}
     port, log = free_port(), tmp_path / "serve.log"
     with open(log, "wb") as out:  # as printed, from a folder that is not the home's
@@ -37,6 +39,7 @@ def test_built_bento_serves_prices_over_http(served, tmp_path):
         with bentoml.SyncHTTPClient(url) as client:
             priced = client.recommend(items=[{"product_id": "P0001"}])["items"][0]
             assert priced["model_version"]["bento"] == tag
+            assert {"demand", "elasticity", "agent"} <= set(priced["model_version"])
             assert priced["recommended_price"] > 0 and 0 <= priced["confidence"] <= 1
             what_if = client.simulate(item={"product_id": "P0001"}, prices=[1.5, 2.5])
             assert len(what_if["points"]) == 2
@@ -62,14 +65,11 @@ def test_built_bento_serves_prices_over_http(served, tmp_path):
 
 
 def test_a_service_without_its_home_fails_once_naming_it(served, tmp_path):
-    tag = subprocess.run(
-        [sys.executable, "-m", "pricing.cli.main", "build", "--json"],
-        env=service_environment(served), capture_output=True, text=True, timeout=300,
-    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    """Served as a module (a bento carries its home: tests/integration/serving/test_export.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRICING_", "BENTOML_"))}
     env["BENTOML_HOME"] = str(served.bentoml_home)  # the models are found, the data is not
     started = subprocess.run(
-        [sys.executable, "-m", "bentoml", "serve", json.loads(tag)["bento"], "--port",
+        [sys.executable, "-m", "bentoml", "serve", "pricing_bentos.service:Pricing", "--port",
          str(free_port())],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

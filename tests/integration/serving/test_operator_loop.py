@@ -28,7 +28,7 @@ from tests.integration.commands import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SERVED = ("elasticity", "agent")  # the tags in model_version (the forecast's come from Feast)
+SERVED = ("elasticity", "agent", "demand")  # the tags the bento pins and model_version names
 
 
 def served_versions(env: Mapping[str, str], port: int, log: Path, signum: int) -> dict[str, str]:

@@ -23,7 +23,7 @@ import pytest
 
 from pricing.data.home import HomeData
 from pricing.processes import stop_process
-from pricing.serving.process import running_service, service_environment
+from pricing.serving.process import service_environment, service_process
 from pricing.settings import Settings, get_settings
 from pricing.store import ops
 from pricing.streaming.broker import recorded_broker
@@ -83,7 +83,7 @@ def test_a_published_competitor_cut_reaches_recommend_within_two_seconds(home, t
     try:
         servers = wait_for(lambda: recorded_broker(home), 60, "the broker", logs["broker"])
         consumer = command(env, logs["consumer"], "stream", "run")
-        with running_service(SERVICE, env, logs["service"], timeout=300) as url:
+        with service_process(SERVICE, env, logs["service"], timeout=300) as (url, _):
             recommend = httpx.Client(base_url=url, timeout=10)
             body = {"items": [{"product_id": PRODUCT}]}
 

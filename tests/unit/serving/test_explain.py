@@ -1,4 +1,5 @@
-"""The explanation names each reason exactly when its condition holds."""
+"""The explanation names the drivers that moved the price, strongest first, then those that
+held it back, then the binding rule; a driver without effect is never claimed as a reason."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ import pytest
 
 from pricing.policy.guardrails import GuardrailConfig, ProductLimits
 from pricing.policy.ladder import build_ladder
+from pricing.serving.attribution import COMPETITOR, ELASTICITY, PROMOTION, STOCK, attribute
 from pricing.serving.explain import explain, not_allowed_reason
 
 NAN = math.nan
 
 
-def sentence(**changes: object) -> str:
-    """An explanation with plain inputs (a 5% raise, all known), ``changes`` applied."""
+def sentence(
+    recommended: float = 2.10,
+    current: float = 2.00,
+    counterfactuals: dict[str, float] | None = None,
+    **evidence: object,
+) -> str:
+    """An explanation with plain inputs (a 5% raise pushed by the elasticity, everything else
+    known and neutral), ``evidence`` applied; drivers from :func:`attribute`, as the engine."""
     inputs: dict = {
-        "recommended": 2.10,
-        "current": 2.00,
         "competitor": 2.00,
         "elasticity": -0.8,
         "cover": 30.0,
@@ -25,29 +31,81 @@ def sentence(**changes: object) -> str:
         "binding": (),
         "conflicts": (),
     }
-    return explain(**(inputs | changes))
+    found = {ELASTICITY: 2.00} if counterfactuals is None else counterfactuals
+    drivers = attribute(recommended, current, found)
+    return explain(recommended, current, drivers, **(inputs | evidence))
 
 
-def test_a_plain_answer_reads_as_one_sentence() -> None:
-    assert sentence() == (
-        "Raise 5.0% to 2.10: demand is inelastic (elasticity -0.80), the competitor matches "
-        "us at 2.00 and stock is ample."
+def test_a_raise_driven_by_scarce_stock_names_the_competitor_below_as_holding_it_back() -> None:
+    text = sentence(
+        4.93, 4.49, {STOCK: 4.49, COMPETITOR: 5.10}, competitor=4.22, cover=2.0, periods=28
     )
+    assert text == (
+        "Raise 9.8% to 4.93: stock covers only 2 of the next 28 periods, "
+        "although the competitor is 6% below us at 4.22."
+    )
+
+
+def test_a_cut_driven_by_elastic_demand() -> None:
+    text = sentence(1.80, 2.00, {ELASTICITY: 2.00, STOCK: 1.80}, elasticity=-3.31, cover=40.0)
+    assert text == "Cut 10.0% to 1.80: demand is highly elastic (elasticity -3.31)."
+
+
+def test_drivers_are_named_strongest_first_on_both_sides() -> None:
+    text = sentence(
+        2.20,
+        2.00,
+        {PROMOTION: 2.15, STOCK: 2.00, ELASTICITY: 2.40, COMPETITOR: 2.25},
+        competitor=2.40,
+        cover=5.0,
+    )
+    assert text == (
+        "Raise 10.0% to 2.20: stock covers only 5 of the next 28 periods and a promotion is "
+        "running, although demand is inelastic (elasticity -0.80) and the competitor is 20% "
+        "above us at 2.40."
+    )
+
+
+def test_a_keep_names_what_holds_it_either_way_and_nothing_that_does_not() -> None:
+    text = sentence(
+        2.00,
+        2.00,
+        {STOCK: 1.80, ELASTICITY: 2.10, COMPETITOR: 2.00},
+        cover=5.0,
+        elasticity=-2.7,
+        competitor=2.2,
+    )
+    assert text == (
+        "Keep 2.00: stock covers only 5 of the next 28 periods "
+        "and demand is highly elastic (elasticity -2.70)."
+    )
+
+
+def test_drivers_without_effect_are_not_claimed_as_reasons() -> None:
+    text = sentence(counterfactuals={STOCK: 2.10, ELASTICITY: 2.10, COMPETITOR: 2.10})
+    assert text == "Raise 5.0% to 2.10."
+    assert sentence(counterfactuals={}) == "Raise 5.0% to 2.10."
+    assert sentence(2.00, 2.00, {STOCK: 2.00}) == "Keep 2.00."
+
+
+def test_a_move_with_only_opposing_drivers_says_so() -> None:
+    text = sentence(counterfactuals={COMPETITOR: 2.20}, competitor=1.90)
+    assert text == "Raise 5.0% to 2.10, although the competitor is 5% below us at 1.90."
 
 
 @pytest.mark.parametrize(
     ("recommended", "current", "head"),
     [
-        (2.10, 2.00, "Raise 5.0% to 2.10: "),
-        (1.80, 2.00, "Cut 10.0% to 1.80: "),
-        (2.00, 2.00, "Keep 2.00: "),
-        (2.0009, 2.00, "Keep 2.00: "),  # under 0.05%: no move
-        (2.50, 0.0, "Keep 2.50: "),  # no price in effect to move from
+        (2.10, 2.00, "Raise 5.0% to 2.10"),
+        (1.80, 2.00, "Cut 10.0% to 1.80"),
+        (2.00, 2.00, "Keep 2.00"),
+        (2.0009, 2.00, "Keep 2.00"),  # under 0.05%: no move
+        (2.50, 0.0, "Keep 2.50"),  # no price in effect to move from
+        (2.50, NAN, "Keep 2.50"),
     ],
 )
 def test_the_head_names_the_move(recommended: float, current: float, head: str) -> None:
-    text = sentence(recommended=recommended, current=current, competitor=NAN)
-    assert text.startswith(head)
+    assert sentence(recommended, current, {}) == head + "."
 
 
 @pytest.mark.parametrize(
@@ -57,16 +115,11 @@ def test_the_head_names_the_move(recommended: float, current: float, head: str) 
         (-1.0, "demand is elastic (elasticity -1.00)"),
         (-2.49, "demand is elastic (elasticity -2.49)"),
         (-2.5, "demand is highly elastic (elasticity -2.50)"),
+        (NAN, "the price response"),  # a driver without its value is still named
     ],
 )
 def test_elasticity_words_follow_its_size(elasticity: float, words: str) -> None:
-    assert f": {words}, " in sentence(elasticity=elasticity)
-
-
-def test_an_unknown_elasticity_is_left_out() -> None:
-    text = sentence(elasticity=NAN)
-    assert "elasticity" not in text and "demand is" not in text
-    assert text == "Raise 5.0% to 2.10: the competitor matches us at 2.00 and stock is ample."
+    assert sentence(elasticity=elasticity) == f"Raise 5.0% to 2.10: {words}."
 
 
 @pytest.mark.parametrize(
@@ -74,34 +127,50 @@ def test_an_unknown_elasticity_is_left_out() -> None:
     [
         (2.00, "the competitor matches us at 2.00"),
         (2.009, "the competitor matches us at 2.01"),  # within 0.5%
-        (2.20, "the competitor is 10% above us at 2.20"),
+        (2.24, "the competitor is 12% above us at 2.24"),
         (1.50, "the competitor is 25% below us at 1.50"),
-        (NAN, "no competitor price is known"),
+        (NAN, "the competitor's price"),
     ],
 )
 def test_competitor_words_say_where_it_stands(competitor: float, words: str) -> None:
-    assert f"(elasticity -0.80), {words} and " in sentence(competitor=competitor)
+    text = sentence(counterfactuals={COMPETITOR: 2.00}, competitor=competitor)
+    assert text == f"Raise 5.0% to 2.10: {words}."
 
 
 @pytest.mark.parametrize(
     ("cover", "words"),
     [
-        (30.0, "stock is ample"),
-        (28.0, "stock is ample"),
         (12.4, "stock covers only 12 of the next 28 periods"),
-        (NAN, "stock is not tracked"),
-        (math.inf, "stock is not tracked"),
+        (60.0, "stock covers 60 periods, more than the 28 ahead"),
+        (NAN, "the stock level"),
+        (math.inf, "the stock level"),
     ],
 )
 def test_stock_words_follow_the_cover(cover: float, words: str) -> None:
-    assert sentence(cover=cover).endswith(f" and {words}.")
+    text = sentence(1.90, 2.00, {STOCK: 2.00}, cover=cover)
+    assert text == f"Cut 5.0% to 1.90: {words}."
 
 
-def test_binding_rules_are_named_only_when_the_price_sits_at_an_edge() -> None:
+def test_the_binding_rule_comes_last() -> None:
     assert "held at the edge" not in sentence()
-    held = sentence(binding=("cost_floor", "competitor_band"))
-    assert held.endswith("; held at the edge set by the cost floor and the competitor band.")
+    held = sentence(
+        2.20,
+        2.00,
+        {STOCK: 2.00, COMPETITOR: 2.30},
+        cover=3.0,
+        competitor=1.90,
+        binding=("max_change",),
+    )
+    assert held == (
+        "Raise 10.0% to 2.20: stock covers only 3 of the next 28 periods, although the "
+        "competitor is 5% below us at 1.90; held at the edge set by the max change per period."
+    )
+    two = sentence(binding=("cost_floor", "competitor_band"))
+    assert two.endswith("; held at the edge set by the cost floor and the competitor band.")
     assert sentence(binding=("some_rule",)).endswith("; held at the edge set by some_rule.")
+    assert sentence(counterfactuals={}, binding=("max_price",)) == (
+        "Raise 5.0% to 2.10; held at the edge set by the maximum price."
+    )
 
 
 def test_only_the_first_conflict_is_quoted_and_only_when_there_is_one() -> None:
@@ -113,12 +182,25 @@ def test_only_the_first_conflict_is_quoted_and_only_when_there_is_one() -> None:
     assert both.endswith("; held at the edge set by the maximum price (conflict: one).")
 
 
-def test_a_prior_elasticity_is_named_as_such() -> None:
+def test_a_prior_elasticity_is_named_as_such_whether_it_drove_the_price_or_not() -> None:
     text = sentence(elasticity=-1.5, source="default_prior")
-    assert "demand is taken as elastic (elasticity -1.50, a default prior" in text
-    assert "never varied" in text
+    assert text == (
+        "Raise 5.0% to 2.10: demand is taken as elastic (elasticity -1.50, a default prior: "
+        "its price never varied enough to measure)."
+    )
     assert "pooled prior" in sentence(elasticity=-2.0, source="pooled_prior")
     assert "prior" not in sentence()
+    not_a_driver = sentence(
+        counterfactuals={STOCK: 2.00}, cover=4.0, elasticity=-2.0, source="pooled_prior",
+        binding=("max_change",),
+    )  # fmt: skip
+    assert not_a_driver == (
+        "Raise 5.0% to 2.10: stock covers only 4 of the next 28 periods; demand is taken as "
+        "elastic (elasticity -2.00, the pooled prior of the other items: its price never "
+        "varied enough to measure); held at the edge set by the max change per period."
+    )
+    alone = sentence(counterfactuals={}, elasticity=-2.0, source="pooled_prior")
+    assert alone.startswith("Raise 5.0% to 2.10: demand is taken as elastic")
 
 
 LIMITS = ProductLimits(unit_cost=None, observed_min=4.0, observed_max=5.0)
