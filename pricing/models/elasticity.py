@@ -8,9 +8,15 @@ The trees add what the prior misses; price features (non-increasing in each, pro
 non-decreasing) may only interact with each other, so the price shape they add is pooled and
 cannot chase per-series noise. Moving averages enter deflated by the prior (units at the
 reference price), else they carry past prices into the price change. Stock-out rows are
-dropped: they censor demand. Outside a series' observed price range (+-10%) the response is a
-constant-elasticity tail whose elasticity is the +-5% arc ending at the edge; ``confidence`` is
-1 inside that range and halves with every further 10% beyond it.
+dropped: they censor demand.
+
+The trees are only asked inside a series' observed price range. Beyond it they would apply
+splits the pooled data placed where this series has none (on retail_price, 10% below the
+lowest price they answered 81 times the units for five series), so the response continues from
+the edge with each member's own prior slope (the series' log-log elasticity, shrunk; the pooled
+prior's for a series without one): a constant-elasticity tail no steeper than the series' own
+rows say. ``confidence`` is 1 within the observed range +-10% and halves with every further
+10% beyond it.
 
 A series whose own rows identify no price slope (one price only, or too few rows) takes the
 pooled prior (``price_prior``): its members' slopes spread over the prior, so its band is
@@ -39,7 +45,6 @@ from pricing.models.elasticity_design import (
     BLOCK,
     FEATURES,
     FITTED,
-    INNER,
     MONOTONE,
     PAD,
     POOLED,
@@ -119,7 +124,8 @@ class PriceResponseModel:
     def log_units(
         self, rows: pd.DataFrame | Cols, idx: np.ndarray, prices: np.ndarray, fast: bool = False
     ) -> np.ndarray:
-        """Member log units (members, n, K) at prices (n, K), constant-elasticity tails outside.
+        """Member log units (members, n, K) at prices (n, K): the trees inside each series'
+        observed prices, each member's prior slope beyond them (the module's docstring).
 
         ``fast`` evaluates only the price trees (see ``price_trees_booster``): exact up to a
         constant per item, so only differences within an item's row are meaningful.
@@ -128,9 +134,8 @@ class PriceResponseModel:
             self._arrays = {c: self.series[c].to_numpy(float) for c in SERIES}
         table = self._arrays
         info = series_info(table, idx)
-        lo, hi = info["min_price"] * (1 - PAD), info["max_price"] * (1 + PAD)
-        clipped = np.clip(prices, lo[:, None], hi[:, None])
-        grid = np.column_stack([clipped, lo, lo / INNER, hi * INNER, hi])
+        prices = np.asarray(prices, dtype=float)
+        grid = np.clip(prices, info["min_price"][:, None], info["max_price"][:, None])
         n, k = grid.shape
         cols = rows if isinstance(rows, dict) else columns(rows)
         flat = {c: v[np.repeat(np.arange(n), k)] for c, v in cols.items()}
@@ -152,11 +157,8 @@ class PriceResponseModel:
                 matrix, margin = design(flat, grid.ravel(), table, prior, at)
                 out.append(booster.inplace_predict(matrix, base_margin=margin))
             pred = np.stack(out)
-        pred = pred.reshape(members, n, k)
-        above = np.maximum(safe_log(prices / hi[:, None]), 0.0)
-        below = np.minimum(safe_log(prices / lo[:, None]), 0.0)
-        edge = (pred[:, :, [-3, -1]] - pred[:, :, [-4, -2]]) / ARC_SPAN  # arcs at lo, hi
-        return pred[:, :, :-4] + edge[:, :, 1:] * above + edge[:, :, :1] * below
+        beyond = safe_log(prices / grid)  # log distance past the observed edge, 0 inside
+        return pred.reshape(members, n, k) + self.priors[:, idx, 1][:, :, None] * beyond
 
     def _context_log_units(
         self, product: str, location: str, prices: Any, context: DemandContext
@@ -218,18 +220,23 @@ class PriceResponseModel:
         below = safe_log(info["min_price"] * (1 - pad) / p)
         return 0.5 ** (np.maximum(np.maximum(above, below), 0.0) / math.log(1 + PAD))
 
+    def _latest(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+        """Each fitted series' latest row, its index in the series table, and its features
+        without promotion (what the per-series summaries are evaluated on)."""
+        rows = frame.assign(**{k: frame[k].astype(str) for k in KEY})
+        rows = rows.sort_values([*KEY, "event_timestamp"], kind="stable").groupby(KEY).tail(1)
+        idx = self.series.index.get_indexer(pd.MultiIndex.from_frame(rows[KEY]))
+        rows, idx = rows[idx >= 0].reset_index(drop=True), idx[idx >= 0]
+        return rows, idx, rows.reindex(columns=BASE).assign(promo=0.0)
+
     def elasticities(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per series: arc elasticity at its reference (median) price with its latest features.
 
         ``lower``/``upper`` are the 5% and 95% quantiles over the ensemble's members;
         ``source`` says whether the series' own prices gave it (``sources``).
         """
-        rows = frame.assign(**{k: frame[k].astype(str) for k in KEY})
-        rows = rows.sort_values([*KEY, "event_timestamp"], kind="stable").groupby(KEY).tail(1)
-        idx = self.series.index.get_indexer(pd.MultiIndex.from_frame(rows[KEY]))
-        rows, idx = rows[idx >= 0].reset_index(drop=True), idx[idx >= 0]
+        rows, idx, base = self._latest(frame)
         ref = self.series["ref_price"].to_numpy()[idx]
-        base = rows.reindex(columns=BASE).assign(promo=0.0)
         log_q = self.log_units(base, idx, np.column_stack([ref * (1 - ARC), ref * (1 + ARC)]))
         arcs = (log_q[:, :, 1] - log_q[:, :, 0]) / ARC_SPAN
         return rows[KEY].assign(
@@ -239,6 +246,16 @@ class PriceResponseModel:
             ref_price=ref,
             source=self.sources()[idx],
         )
+
+    def below_edge_ratios(self, frame: pd.DataFrame, step: float = PAD) -> pd.Series:
+        """Per series (by key, at ``frame``'s latest rows): units ``step`` below its lowest
+        observed price over units at it. The response is trusted that far, so a large ratio
+        there is a steep extrapolation that recommendations and what-ifs would act on."""
+        rows, idx, base = self._latest(frame)
+        low = self.series["min_price"].to_numpy()[idx]
+        log_q = self.log_units(base, idx, np.column_stack([low * (1 - step), low])).mean(axis=0)
+        keys = pd.MultiIndex.from_frame(rows[KEY])
+        return pd.Series(np.exp(log_q[:, 0] - log_q[:, 1]), index=keys, name="below_edge_ratio")
 
     def save(self, directory: str | Path) -> list[Path]:
         """Members as XGBoost JSON plus one metadata JSON; same data and seed, same bytes."""

@@ -27,7 +27,7 @@ BASE = ["units_ma28", "units_ma7", "revenue_ma28", "revenue_ma7", "last_price",
         "competitor_min_price", "days_of_cover", *CALENDAR_FEATURES]  # fmt: skip
 SERIES = ["ref_price", "min_price", "max_price", "comp_ref", "level"]
 ARC, PAD, OFFSET, BLOCK = 0.05, 0.10, 0.5, 14
-INNER, ARC_SPAN = (1 - ARC) / (1 + ARC), math.log((1 + ARC) / (1 - ARC))  # +-5% arc
+ARC_SPAN = math.log((1 + ARC) / (1 - ARC))  # the +-5% arc's log width
 EPOCH = pd.Timestamp("2000-01-01", tz="UTC")
 
 

@@ -2,7 +2,9 @@
 
 On simulated homes the true elasticity of every product is known, so the fitted arc
 elasticities are scored by rank correlation and median absolute error; on real data sets
-(Dominick's OJ) only the share that is negative and the median can be judged.
+(Dominick's OJ) only the share that is negative and the median can be judged, and how far the
+response extrapolates: units 10% below each series' lowest observed price (still trusted) over
+units at it, whose tail once reached 81x on retail_price.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
@@ -49,12 +52,16 @@ def evaluate_elasticity(
     fit_seconds = time.perf_counter() - started
     series = model.elasticities(frame)
     products = series.groupby("product_id")[["elasticity", "lower", "upper"]].mean()
+    below = model.below_edge_ratios(frame).to_numpy()
     result: dict[str, Any] = {
         "rank_correlation": None,
         "median_abs_error": None,
         "interval_coverage": None,
         "share_negative": _number(float((products["elasticity"] < 0).mean())),
         "median_elasticity": _number(float(products["elasticity"].median())),
+        "below_edge_ratio_median": _number(float(np.median(below))),
+        "below_edge_ratio_p90": _number(float(np.quantile(below, 0.9))),
+        "below_edge_ratio_max": _number(float(below.max())),
         "products": len(products),
         "series": len(series),
         "fit_seconds": round(fit_seconds, 2),
