@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +40,7 @@ from pricing.serving.features import (
 from pricing.serving.forecasts import GAP as FORECAST_GAP
 from pricing.serving.http_requests import Item
 from pricing.serving.prepared import AnswerPrices, Prepared
+from pricing.serving.response_at import ResponseAt
 
 AMPLE_COVER = 3.0  # untracked stock is treated as this many horizons of demand
 #: How many distinct (item, price in effect, competitor price) ladders are remembered.
@@ -340,29 +341,43 @@ class Engine:
             records.append(record)
         return [r for r in results if r is not None], records
 
-    def simulate(
-        self, item: Item, prices: Sequence[float], source: FeatureSource
-    ) -> dict[str, Any]:
-        """What-if: expected units, revenue and profit at each asked price; no figures (and the
-        reason) where the price response is not trusted, far outside the observed prices."""
+    def _respond(
+        self, item: Item, prices: Sequence[float], source: FeatureSource, purpose: str
+    ) -> tuple[Prepared, ResponseAt]:
+        """The item prepared from its online row and its price response at ``prices``;
+        UnknownItemError, or LookupError naming why its row cannot be used."""
         results, prepared = self._gather([item], source, asked=list(prices))
         if results[0] is not None:
             raise UnknownItemError(results[0]["error"])
         p, problem = prepared[0]
         if problem:
-            raise LookupError(f"cannot simulate {item.product_id}: {problem}")
+            raise LookupError(f"cannot {purpose} {item.product_id}: {problem}")
         self._evaluate([p])
         asked = np.asarray(prices, float)
-        units = expected_units(
-            p.entry.product_id, p.entry.location_id, asked, p.context(self.as_of())
-        )
-        trust = self.response.confidence(p.entry.product_id, p.entry.location_id, asked)
-        limits, cost = p.entry.limits, p.entry.unit_cost
+        product, location = p.entry.product_id, p.entry.location_id
+        per_unit = replace(p.context(self.as_of()), base_units=1.0)
+        trust = self.response.confidence(product, location, asked)
+        limits = p.entry.limits
         doubts = [
             untrusted_reason(float(x), float(c), limits.observed_min, limits.observed_max)
             for x, c in zip(asked, trust, strict=True)
         ]
-        units = np.where([d is None for d in doubts], units, math.nan)  # NaN: no figure
+        ratios = expected_units(product, location, asked, per_unit)
+        return p, ResponseAt(p.ref, ratios, trust, doubts)
+
+    def response_at(self, item: Item, prices: Sequence[float], source: FeatureSource) -> ResponseAt:
+        """The price response /forecast scales the forecaster's units by (the same as
+        /simulate's): relative to the price the published forecast holds at."""
+        return self._respond(item, prices, source, "forecast")[1]
+
+    def simulate(
+        self, item: Item, prices: Sequence[float], source: FeatureSource
+    ) -> dict[str, Any]:
+        """What-if: expected units, revenue and profit at each asked price; no figures (and the
+        reason) where the price response is not trusted, far outside the observed prices."""
+        p, at = self._respond(item, prices, source, "simulate")
+        cost = p.entry.unit_cost
+        units = p.base * at.trusted_ratios()  # NaN: no figure
         points = [
             {
                 "price": float(x),
@@ -375,9 +390,9 @@ class Engine:
                 "trusted": doubt is None,
                 "trust_reason": doubt,
             }
-            for x, u, c, doubt in zip(asked, units, trust, doubts, strict=True)
+            for x, u, c, doubt in zip(prices, units, at.confidence, at.doubts, strict=True)
         ]
-        head = self._head(p, p.current if math.isfinite(p.current) else float(asked[0]))
+        head = self._head(p, p.current if math.isfinite(p.current) else float(prices[0]))
         head.pop("recommended_price")
         return {
             **head,

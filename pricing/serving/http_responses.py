@@ -7,7 +7,7 @@ writer and its unit tests pin the fields.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -79,6 +79,33 @@ class RecommendResponse(BaseModel):
     items: list[Recommendation | ItemError]
 
 
+#: How far the price response may be trusted at a point's price (/simulate and /forecast).
+ResponseConfidence = Annotated[
+    float | None,
+    Field(
+        description="1 inside the observed price range +-10%, halving per further 10% (for an "
+        "item whose price never varied, per 10% away from its one price): below 1 the price "
+        "response is extrapolated."
+    ),
+]
+Trusted = Annotated[
+    bool,
+    Field(
+        description="Whether the price response is trusted at this price (response_confidence "
+        ">= 0.25, i.e. within about 21% beyond the observed range +-10%). When false, the "
+        "point's units (and revenue and profit) are null rather than extrapolated without "
+        "bound, and trust_reason says why."
+    ),
+]
+TrustReason = Annotated[
+    str | None,
+    Field(
+        description="Why no figure is given (None when trusted): how far the price is below "
+        "the lowest or above the highest observed price, and its response confidence."
+    ),
+]
+
+
 class SimulatedPoint(BaseModel):
     price: float
     expected_units: float | None
@@ -91,23 +118,9 @@ class SimulatedPoint(BaseModel):
         "range and the rules setting it, or between two ladder steps (price endings or "
         "spacing) with the nearest allowed prices.",
     )
-    response_confidence: float | None = Field(
-        description="1 inside the observed price range +-10%, halving per further 10% (for an "
-        "item whose price never varied, per 10% away from its one price): below 1 the price "
-        "response is extrapolated."
-    )
-    trusted: bool = Field(
-        True,
-        description="Whether the price response is trusted at this price (response_confidence "
-        ">= 0.25, i.e. within about 21% beyond the observed range +-10%). When false, "
-        "expected_units, expected_revenue and expected_profit are null rather than "
-        "extrapolated without bound, and trust_reason says why.",
-    )
-    trust_reason: str | None = Field(
-        None,
-        description="Why no figure is given (None when trusted): how far the price is below "
-        "the lowest or above the highest observed price, and its response confidence.",
-    )
+    response_confidence: ResponseConfidence
+    trusted: Trusted = True
+    trust_reason: TrustReason = None
 
 
 class SimulateResponse(BaseModel):
@@ -151,16 +164,24 @@ def simulate_response(result: dict[str, Any]) -> SimulateResponse:
 class ForecastPoint(BaseModel):
     date: str = Field(description="Start of the period (ISO date).")
     price: float = Field(description="The planned price of the period.")
-    expected_units: float = Field(description="Median units (the q50 quantile).")
-    q10: float
-    q50: float
-    q90: float
+    expected_units: float | None = Field(description="Median units (the q50 quantile).")
+    q10: float | None
+    q50: float | None
+    q90: float | None
+    response_confidence: ResponseConfidence
+    trusted: Trusted = True
+    trust_reason: TrustReason = None
 
 
 class ForecastResponse(BaseModel):
     product_id: str
     location_id: str
     horizon: int
+    ref_price: float = Field(
+        description="The price the demand model forecast at (the one the published forecast "
+        "holds at); each period's quantiles are scaled by the price response from it to the "
+        "period's planned price, as /simulate scales the published forecast."
+    )
     points: list[ForecastPoint]
     model_version: dict[str, str] = Field(description="bento and demand model tags.")
     history_end: str = Field(description="End of the last period of history the model read.")

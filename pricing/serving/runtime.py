@@ -100,7 +100,14 @@ class Runtime:
                 Breaker(settings.service.forecaster_retry_s),
             )
             horizon = int(models["demand"].metadata["parameters"]["horizon"])
-            self.forecasts = ForecastDesk(catalog, forecaster, horizon, as_of, self.versions)
+            self.forecasts = ForecastDesk(
+                catalog,
+                forecaster,
+                lambda item, prices: self.engine.response_at(item, prices, self.source),
+                horizon,
+                as_of,
+                self.versions,
+            )
         self.log = DecisionLog(settings.decisions_dir) if settings.decision_log else None
         self.settings, self.grain, self.catalog_size = settings, grain, len(catalog)
 

@@ -224,7 +224,8 @@ def test_planned_prices_from_a_request():
 
 
 def desk(world, client) -> ForecastDesk:
-    return ForecastDesk(world.engine.catalog, client, 7, lambda: AS_OF, {"bento": "b:1"})
+    respond = lambda item, prices: world.engine.response_at(item, prices, world.source)  # noqa: E731
+    return ForecastDesk(world.engine.catalog, client, respond, 7, lambda: AS_OF, {"bento": "b:1"})
 
 
 def test_forecast_desk_answers_with_quantiles_and_history_age(world):
@@ -233,17 +234,47 @@ def test_forecast_desk_answers_with_quantiles_and_history_age(world):
     answer = asyncio.run(desk(world, client).answer(first, None, [4.0, 4.5], None, 3))
     assert answer["location_id"] == "all" and answer["horizon"] == 3
     assert [p["price"] for p in answer["points"]] == [4.0, 4.5, 4.5]
-    assert answer["points"][0] == {
-        "date": (AS_OF - pd.Timedelta(days=3)).date().isoformat(),
-        "price": 4.0,
-        "expected_units": 10.0,
-        "q10": 8.0,
-        "q50": 10.0,
-        "q90": 12.0,
-    }
+    assert set(answer["points"][0]) == {
+        "date", "price", "expected_units", "q10", "q50", "q90",
+        "response_confidence", "trusted", "trust_reason",
+    }  # fmt: skip
+    assert answer["points"][0]["date"] == (AS_OF - pd.Timedelta(days=3)).date().isoformat()
+    assert all(p["trusted"] and p["trust_reason"] is None for p in answer["points"])
     assert answer["model_version"] == {"bento": "b:1", "demand": "pricing-demand:live"}
     assert answer["history_age_periods"] == 3.0
     assert datetime.fromisoformat(answer["history_end"]) == AS_OF - pd.Timedelta(days=3)
+
+
+def test_forecast_is_the_forecaster_at_the_reference_price_times_the_response(world):
+    """One source of demand at a price: the forecaster is asked at the published forecast's
+    reference price, and its quantiles scaled as /simulate scales the published forecast."""
+    first = sorted(world.params)[0]
+    client = FakeForecaster()
+    plan = [4.0, 4.5, 5.5]
+    answer = asyncio.run(desk(world, client).answer(first, None, plan, None, 3))
+    ref = answer["ref_price"]
+    assert [a.prices for a in client.calls[0]] == [[ref]]
+    item = Item(product_id=first)
+    simulated = world.engine.simulate(item, plan, world.source)["points"]
+    base = world.source.read([(first, "all")])[0]["forecast_units"]
+    for point, what_if in zip(answer["points"], simulated, strict=True):
+        ratio = what_if["expected_units"] / base  # the what-if's response at this price
+        assert point["q50"] == pytest.approx(10.0 * ratio, rel=1e-3)
+        assert point["q10"] == pytest.approx(8.0 * ratio, rel=1e-3)
+        assert point["q90"] == pytest.approx(12.0 * ratio, rel=1e-3)
+        assert point["expected_units"] == point["q50"]
+    q50 = [p["q50"] for p in answer["points"]]
+    assert q50[0] > q50[1] > q50[2]  # dearer, fewer
+    at_ref = asyncio.run(desk(world, client).answer(first, None, None, ref, 2))
+    assert [p["q50"] for p in at_ref["points"]] == pytest.approx([10.0, 10.0])
+
+
+def test_forecast_gives_no_figure_where_the_response_is_not_trusted(world):
+    first = sorted(world.params)[0]
+    answer = asyncio.run(desk(world, FakeForecaster()).answer(first, None, [0.01], None, 1))
+    point = answer["points"][0]
+    assert point["trusted"] is False and "not trusted" in point["trust_reason"]
+    assert point["q10"] is point["q50"] is point["q90"] is point["expected_units"] is None
 
 
 def test_forecast_desk_errors(world):
@@ -253,3 +284,6 @@ def test_forecast_desk_errors(world):
     first = sorted(world.params)[0]
     with pytest.raises(ForecastUnavailable, match="unreachable"):
         asyncio.run(desk(world, failing).answer(first, None, None, 2.0, None))
+    world.source.rows.pop((first, "all"))  # no online row: no response to scale by
+    with pytest.raises(BeyondModelError, match=f"cannot forecast {first}: missing features"):
+        asyncio.run(desk(world, FakeForecaster()).answer(first, None, None, 2.0, None))
