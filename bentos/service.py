@@ -43,6 +43,7 @@ from pricing.serving.http_responses import (
     recommend_response,
     simulate_response,
 )
+from pricing.serving.response_at import ItemUnpriced
 from pricing_bentos.build import start_up
 from pricing_bentos.forecaster import Forecaster, demand_ref, forecaster_client
 from pricing_bentos.middleware import guard, too_large
@@ -122,8 +123,10 @@ class Pricing:
             return simulate_response(self.runtime.simulate(item, prices))
         except UnknownItemError as error:
             return error_response(HTTPStatus.NOT_FOUND, str(error))
-        except LookupError as error:
-            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
+        except ItemUnpriced as error:
+            failed = error.unavailable  # the online store or the forecaster, not the item
+            status = HTTPStatus.SERVICE_UNAVAILABLE if failed else HTTPStatus.UNPROCESSABLE_ENTITY
+            return error_response(status, str(error))
 
     @bentoml.api(route="/forecast")
     async def forecast(

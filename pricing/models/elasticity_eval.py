@@ -53,15 +53,18 @@ def evaluate_elasticity(
     series = model.elasticities(frame)
     products = series.groupby("product_id")[["elasticity", "lower", "upper"]].mean()
     below = model.below_edge_ratios(frame).to_numpy()
+    spread = (
+        [np.median(below), np.quantile(below, 0.9), below.max()] if below.size else [math.nan] * 3
+    )
     result: dict[str, Any] = {
         "rank_correlation": None,
         "median_abs_error": None,
         "interval_coverage": None,
         "share_negative": _number(float((products["elasticity"] < 0).mean())),
         "median_elasticity": _number(float(products["elasticity"].median())),
-        "below_edge_ratio_median": _number(float(np.median(below))),
-        "below_edge_ratio_p90": _number(float(np.quantile(below, 0.9))),
-        "below_edge_ratio_max": _number(float(below.max())),
+        "below_edge_ratio_median": _number(float(spread[0])),
+        "below_edge_ratio_p90": _number(float(spread[1])),
+        "below_edge_ratio_max": _number(float(spread[2])),
         "products": len(products),
         "series": len(series),
         "fit_seconds": round(fit_seconds, 2),

@@ -40,7 +40,7 @@ from pricing.serving.features import (
 from pricing.serving.forecasts import GAP as FORECAST_GAP
 from pricing.serving.http_requests import Item
 from pricing.serving.prepared import AnswerPrices, Prepared
-from pricing.serving.response_at import ResponseAt
+from pricing.serving.response_at import ItemUnpriced, ResponseAt
 
 AMPLE_COVER = 3.0  # untracked stock is treated as this many horizons of demand
 #: How many distinct (item, price in effect, competitor price) ladders are remembered.
@@ -295,7 +295,9 @@ class Engine:
     # ----------------------------------------------------------------- entry points
     def _gather(
         self, items: Sequence[Item], source: FeatureSource, asked: Any = None
-    ) -> tuple[list[dict[str, Any] | None], list[tuple[Prepared, str | None]]]:
+    ) -> tuple[list[dict[str, Any] | None], list[tuple[Prepared, str | None]], bool]:
+        """Per item its error (unknown) or None; the known ones prepared with the problem of
+        their row (None when usable); and whether the online read failed."""
         results: list[dict[str, Any] | None] = [None] * len(items)
         known: list[tuple[int, Item, Entry]] = []
         for slot, item in enumerate(items):
@@ -320,13 +322,13 @@ class Engine:
             if problem and (gap := row.get(FORECAST_GAP)):
                 problem += f" (live forecast: {gap})"  # why the forecaster did not fill it
             prepared.append((self._prepare(slot, item, entry, row, asked), problem))
-        return results, prepared
+        return results, prepared, outage is not None
 
     def recommend(
         self, items: Sequence[Item], source: FeatureSource
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """One answer per item (in order) and the decision records to log."""
-        results, prepared = self._gather(items, source)
+        results, prepared, _ = self._gather(items, source)
         when, records = self.as_of(), []
         priced = [p for p, problem in prepared if problem is None]
         self._choose(priced)
@@ -345,13 +347,14 @@ class Engine:
         self, item: Item, prices: Sequence[float], source: FeatureSource, purpose: str
     ) -> tuple[Prepared, ResponseAt]:
         """The item prepared from its online row and its price response at ``prices``;
-        UnknownItemError, or LookupError naming why its row cannot be used."""
-        results, prepared = self._gather([item], source, asked=list(prices))
+        UnknownItemError, or ItemUnpriced naming why its row cannot be used."""
+        results, prepared, outage = self._gather([item], source, asked=list(prices))
         if results[0] is not None:
             raise UnknownItemError(results[0]["error"])
         p, problem = prepared[0]
         if problem:
-            raise LookupError(f"cannot {purpose} {item.product_id}: {problem}")
+            failed = outage or FORECAST_GAP in p.row  # the store or the forecaster, not the data
+            raise ItemUnpriced(f"cannot {purpose} {item.product_id}: {problem}", failed)
         self._evaluate([p])
         asked = np.asarray(prices, float)
         product, location = p.entry.product_id, p.entry.location_id

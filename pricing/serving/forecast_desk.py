@@ -35,7 +35,7 @@ from pricing.serving.forecasts import (
     failure,
 )
 from pricing.serving.http_requests import Item
-from pricing.serving.response_at import ResponseAt
+from pricing.serving.response_at import ItemUnpriced, ResponseAt
 
 
 class BeyondModelError(ValueError):
@@ -76,7 +76,7 @@ def planned_prices(
 
 
 #: The price response of an item at prices (``Engine.response_at`` over the online row):
-#: raises UnknownItemError, or LookupError when the item's row cannot be used.
+#: raises UnknownItemError, or ItemUnpriced when the item's row cannot be used.
 Respond = Callable[[Item, Sequence[float]], ResponseAt]
 
 
@@ -100,14 +100,16 @@ class ForecastDesk:
         horizon: int | None,
     ) -> dict[str, Any]:
         """Raises UnknownItemError (404), ValidationError (400), BeyondModelError (422: also
-        an item whose online row cannot be used) or ForecastUnavailable (503)."""
+        an item whose features are missing or stale) or ForecastUnavailable (503: also the
+        online store down)."""
         entry = self.catalog.resolve(product_id, location_id)
         plan = planned_prices(prices, price, horizon, self.model_horizon)
         item = Item(product_id=entry.product_id, location_id=entry.location_id)
         try:
             response = self.respond(item, plan)
-        except LookupError as error:
-            raise BeyondModelError(str(error)) from None
+        except ItemUnpriced as error:
+            kind = ForecastUnavailable if error.unavailable else BeyondModelError
+            raise kind(str(error)) from None
         ask = SeriesAsk(
             product_id=entry.product_id, location_id=entry.location_id, prices=[response.ref_price]
         )

@@ -164,10 +164,16 @@ def simulate_response(result: dict[str, Any]) -> SimulateResponse:
 class ForecastPoint(BaseModel):
     date: str = Field(description="Start of the period (ISO date).")
     price: float = Field(description="The planned price of the period.")
-    expected_units: float | None = Field(description="Median units (the q50 quantile).")
-    q10: float | None
+    expected_units: float | None = Field(
+        description="Median units (the q50 quantile); null where the price response is not "
+        "trusted at this price (trusted: false)."
+    )
+    q10: float | None = Field(
+        description="10% quantile: the demand model's at ref_price times the response's mean "
+        "ratio (the response's own spread is not added); null where not trusted."
+    )
     q50: float | None
-    q90: float | None
+    q90: float | None = Field(description="90% quantile, as q10; null where not trusted.")
     response_confidence: ResponseConfidence
     trusted: Trusted = True
     trust_reason: TrustReason = None

@@ -44,7 +44,8 @@ ERRORS = {
     "413": "Too many entries in a list, or a body over PRICING_SERVICE__MAX_BODY_BYTES.",
     "422": "A valid request that cannot be answered (e.g. no features for the item).",
     "500": "Unexpected error (see the service log).",
-    "503": "A service this one depends on (the forecaster) did not answer in time.",
+    "503": "A service this one depends on (the online store, the forecaster) did not answer "
+    "in time: ask again.",
 }
 UNAUTHORIZED = "Missing or wrong `Authorization: Bearer <key>` (PRICING_API_KEY)."
 BEARER = {"bearer": {"type": "http", "scheme": "bearer"}}

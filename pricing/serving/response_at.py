@@ -14,6 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class ItemUnpriced(LookupError):
+    """An item whose online row cannot be used now. ``unavailable`` when the online store or
+    the forecaster failed (503: ask again), else its features are missing or stale (422)."""
+
+    def __init__(self, message: str, unavailable: bool) -> None:
+        super().__init__(message)
+        self.unavailable = unavailable
+
+
 @dataclass(frozen=True)
 class ResponseAt:
     """q(p)/q(ref_price) at each asked price, the response's confidence there, and why a

@@ -44,7 +44,7 @@ def test_batched_decisions_equal_the_agents_one_by_one(world, competitor, invent
         Item(product_id=p, location_id=loc, competitor_price=competitor, inventory=inventory)
         for p, loc in keys
     ]
-    _, prepared = engine._gather(items, world.source)
+    _, prepared, _ = engine._gather(items, world.source)
     asks = []
     for p, problem in prepared:
         assert problem is None
@@ -65,7 +65,7 @@ def test_counterfactuals_are_the_prices_with_a_driver_neutral(world):
     answer = engine.recommend([scarce], world.source)[0][0]
     drivers = {d["name"]: d for d in answer["drivers"]}
     assert set(drivers) == {"stock", "competitor", "elasticity"}
-    _, prepared = engine._gather([scarce], world.source)
+    _, prepared, _ = engine._gather([scarce], world.source)
     p = prepared[0][0]
     ample = engine._ask(p, inventory=3.0 * HORIZON * p.base)
     level = engine._ask(p, competitor=p.current)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from pricing.serving.breaker import Breaker
 from pricing.serving.catalog import UnknownItemError
-from pricing.serving.features import TS, freshness_problem
+from pricing.serving.features import TS, OnlineStoreUnavailable, freshness_problem
 from pricing.serving.forecast_desk import BeyondModelError, ForecastDesk, planned_prices
 from pricing.serving.forecasts import (
     GAP,
@@ -30,6 +30,7 @@ from pricing.serving.forecasts import (
     needs_live_forecast,
 )
 from pricing.serving.http_requests import Item
+from pricing.serving.response_at import ItemUnpriced
 from tests.unit.serving.conftest import AS_OF
 
 MAX_AGE = pd.Timedelta(days=2)
@@ -287,3 +288,21 @@ def test_forecast_desk_errors(world):
     world.source.rows.pop((first, "all"))  # no online row: no response to scale by
     with pytest.raises(BeyondModelError, match=f"cannot forecast {first}: missing features"):
         asyncio.run(desk(world, FakeForecaster()).answer(first, None, None, 2.0, None))
+
+
+class DownStore:
+    """An online store that does not answer."""
+
+    def read(self, keys: Sequence[tuple[str, str]]) -> list[dict]:
+        raise OnlineStoreUnavailable("online store redis://x did not answer")
+
+
+def test_an_online_store_outage_is_unavailable_not_a_bad_request(world):
+    first = sorted(world.params)[0]
+    respond = lambda item, prices: world.engine.response_at(item, prices, DownStore())  # noqa: E731
+    down = ForecastDesk(world.engine.catalog, FakeForecaster(), respond, 7, lambda: AS_OF, {})
+    with pytest.raises(ForecastUnavailable, match="redis://x did not answer"):
+        asyncio.run(down.answer(first, None, None, 2.0, None))
+    with pytest.raises(ItemUnpriced) as simulated:
+        world.engine.simulate(Item(product_id=first), [2.0], DownStore())
+    assert simulated.value.unavailable  # /simulate answers 503 too
