@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,17 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def steady_gc() -> Iterator[None]:
+    """For a test that times requests from its own process: what earlier tests left in this
+    worker is kept out of the garbage collector's full passes, which stall every thread here
+    (0.39 s over the stack's imports alone) and would be timed as the service's latency."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

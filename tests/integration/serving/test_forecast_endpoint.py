@@ -129,6 +129,7 @@ def test_tensorflow_runs_in_the_forecaster_only(service):
     assert not loads_tensorflow(workers["pricing"])
 
 
+@pytest.mark.usefixtures("steady_gc")
 def test_forecast_latency_and_a_concurrent_burst(service):
     url = service[0]
     body = {"item": {"product_id": "P0002"}, "price": 3.0}

@@ -121,6 +121,7 @@ def outage(url: str, seconds: float) -> list[float]:
     return took
 
 
+@pytest.mark.usefixtures("steady_gc")
 def test_forecaster_down_leaves_published_forecasts_serving_and_the_gap_flagged(home, tmp_path):
     log = tmp_path / "serve.log"
     port = free_port()

@@ -74,6 +74,7 @@ def competitor_event(product: str, price: float, when: pd.Timestamp, n: int) -> 
     )
 
 
+@pytest.mark.usefixtures("steady_gc")
 def test_a_published_competitor_cut_reaches_recommend_within_two_seconds(home, tmp_path):
     env = service_environment(home)
     logs = {name: tmp_path / f"{name}.log" for name in ("broker", "consumer", "service")}
