@@ -38,6 +38,7 @@ from pricing.serving.features import (
     prefer_realtime,
 )
 from pricing.serving.forecasts import GAP as FORECAST_GAP
+from pricing.serving.forecasts import UNREACHABLE as FORECASTER_UNREACHABLE
 from pricing.serving.http_requests import Item
 from pricing.serving.prepared import AnswerPrices, Prepared
 from pricing.serving.response_at import ItemUnpriced, ResponseAt
@@ -353,7 +354,7 @@ class Engine:
             raise UnknownItemError(results[0]["error"])
         p, problem = prepared[0]
         if problem:
-            failed = outage or FORECAST_GAP in p.row  # the store or the forecaster, not the data
+            failed = outage or bool(p.row.get(FORECASTER_UNREACHABLE))  # not the data's fault
             raise ItemUnpriced(f"cannot {purpose} {item.product_id}: {problem}", failed)
         self._evaluate([p])
         asked = np.asarray(prices, float)

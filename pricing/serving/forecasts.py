@@ -41,10 +41,12 @@ from pricing.serving.features import (
 
 #: The published forecast's share of ``features.REQUIRED``.
 FORECAST_REQUIRED = ("forecast_units", "forecast_ref_price")
-#: Row keys this module writes: where the forecast came from, and why a live one is missing.
-SOURCE, GAP, MODEL, HISTORY_END = (
+#: Row keys this module writes: where the forecast came from, why a live one is missing,
+#: and whether that is because the forecaster could not be asked (a retry may succeed).
+SOURCE, GAP, UNREACHABLE, MODEL, HISTORY_END = (
     "forecast_source",
     "forecast_gap",
+    "forecast_unreachable",
     "forecast_model",
     "forecast_history_end",
 )
@@ -202,23 +204,28 @@ class ForecastingSource:
 
     def _fill(self, wanted: list[tuple[tuple[str, str], Row]], as_of: pd.Timestamp) -> None:
         """Ask once for all ``wanted`` rows; fill those it answers usably, flag the others."""
-        gap = self.breaker.blocked() or self._stale_history(as_of)
-        if gap is not None:
-            for _, row in wanted:
-                row[GAP] = gap
+        if (blocked := self.breaker.blocked()) is not None:
+            self._flag(wanted, blocked, unreachable=True)
+            return
+        if (stale := self._stale_history(as_of)) is not None:
+            self._flag(wanted, stale, unreachable=False)
             return
         try:
             batch = self.client.forecast([_ask(key, row) for key, row in wanted])
         except Exception as error:  # any failure of the call degrades to flagged fallbacks
             reason = failure(error)
             self.breaker.failed(reason)
-            for _, row in wanted:
-                row[GAP] = reason
+            self._flag(wanted, reason, unreachable=True)
             return
         self.breaker.succeeded()
         self.history_end = batch.history_end
         for (_, row), answer in zip(wanted, batch.series, strict=True):
             self._apply(row, answer, batch, as_of)
+
+    @staticmethod
+    def _flag(wanted: list[tuple[tuple[str, str], Row]], gap: str, unreachable: bool) -> None:
+        for _, row in wanted:
+            row[GAP], row[UNREACHABLE] = gap, unreachable
 
     def _stale_history(self, as_of: pd.Timestamp) -> str | None:
         """The forecaster's history as last seen is too old to forecast from for ``as_of``."""

@@ -306,3 +306,19 @@ def test_an_online_store_outage_is_unavailable_not_a_bad_request(world):
     with pytest.raises(ItemUnpriced) as simulated:
         world.engine.simulate(Item(product_id=first), [2.0], DownStore())
     assert simulated.value.unavailable  # /simulate answers 503 too
+
+
+def test_a_down_forecaster_is_unavailable_but_old_history_is_not(world):
+    """A published forecast to be made live: 503 when the forecaster could not be asked
+    (a retry may succeed), 422 when its history is too old (a retry will not)."""
+    first = sorted(world.params)[0]
+    drop_forecast(world, first)
+    down = wrap(world, FakeForecaster(fail=ConnectionError("refused")))
+    with pytest.raises(ItemUnpriced, match="refused") as failed:
+        world.engine.response_at(Item(product_id=first), [2.0], down)
+    assert failed.value.unavailable
+    old = wrap(world, FakeForecaster(history_end=AS_OF - pd.Timedelta(days=10)))
+    old.read([(first, "all")])  # learns how old the forecaster's history is
+    with pytest.raises(ItemUnpriced, match="too old for as-of") as stale:
+        world.engine.response_at(Item(product_id=first), [2.0], old)
+    assert not stale.value.unavailable
